@@ -2782,13 +2782,10 @@ Global___ActiveAlarmSnapshot: _TypeAlias = ActiveAlarmSnapshot  # noqa: Y015
 class AcknowledgeAlarmRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    SESSION_ID_FIELD_NUMBER: _builtins.int
     CLIENT_CORRELATION_ID_FIELD_NUMBER: _builtins.int
     ALARM_FULL_REFERENCE_FIELD_NUMBER: _builtins.int
     COMMENT_FIELD_NUMBER: _builtins.int
     OPERATOR_USER_FIELD_NUMBER: _builtins.int
-    session_id: _builtins.str
-    """Optional: acknowledgement needs no session."""
     client_correlation_id: _builtins.str
     alarm_full_reference: _builtins.str
     comment: _builtins.str
@@ -2796,7 +2793,6 @@ class AcknowledgeAlarmRequest(_message.Message):
     def __init__(
         self,
         *,
-        session_id: _builtins.str = ...,
         client_correlation_id: _builtins.str = ...,
         alarm_full_reference: _builtins.str = ...,
         comment: _builtins.str = ...,
@@ -2804,7 +2800,7 @@ class AcknowledgeAlarmRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["alarm_full_reference", b"alarm_full_reference", "client_correlation_id", b"client_correlation_id", "comment", b"comment", "operator_user", b"operator_user", "session_id", b"session_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alarm_full_reference", b"alarm_full_reference", "client_correlation_id", b"client_correlation_id", "comment", b"comment", "operator_user", b"operator_user"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
