@@ -1,1 +1,104 @@
-"""Async client for the MXAccess Gateway."""
+"""mxgateway: async client for the MXAccess Gateway.
+
+Everything users need is importable from here; the underscore modules are private.
+The generated protobuf bindings live in ``mxgateway.generated``.
+"""
+
+from mxgateway._errors import (
+    AuthenticationError,
+    ClientClosedError,
+    DeadlineExceededError,
+    GatewayBusyError,
+    GatewayRpcError,
+    GatewayUnavailableError,
+    InvalidArgumentError,
+    InvalidRequestError,
+    MxAccessCommunicationError,
+    MxAccessConfigurationError,
+    MxAccessFailureError,
+    MxAccessOperationalError,
+    MxAccessOtherError,
+    MxAccessSecurityError,
+    MxAccessSoftwareError,
+    MxGatewayCommandError,
+    MxGatewayError,
+    PermissionDeniedError,
+    ResourceExhaustedError,
+    SessionFaultedError,
+    SessionNotFoundError,
+    StreamAlreadyOpenError,
+    ValueConversionError,
+    WorkerUnavailableError,
+)
+from mxgateway._events import (
+    ActiveAlarm,
+    AlarmSnapshotComplete,
+    AlarmTransition,
+    BufferedDataChange,
+    DataChange,
+    Event,
+    OperationComplete,
+    ReplayGap,
+    UnknownEvent,
+    WriteComplete,
+    event_from_proto,
+)
+from mxgateway._quality import Quality, QualityClass, QualityLimit
+from mxgateway._status import MxStatus, MxStatusCategory, MxStatusSource
+from mxgateway._types import MxDataType, ValueType, parse_type_name, type_names
+from mxgateway._values import SparseArray, from_mx_value, to_mx_value, value_type_of
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ActiveAlarm",
+    "AlarmSnapshotComplete",
+    "AlarmTransition",
+    "AuthenticationError",
+    "BufferedDataChange",
+    "ClientClosedError",
+    "DataChange",
+    "DeadlineExceededError",
+    "Event",
+    "GatewayBusyError",
+    "GatewayRpcError",
+    "GatewayUnavailableError",
+    "InvalidArgumentError",
+    "InvalidRequestError",
+    "MxAccessCommunicationError",
+    "MxAccessConfigurationError",
+    "MxAccessFailureError",
+    "MxAccessOperationalError",
+    "MxAccessOtherError",
+    "MxAccessSecurityError",
+    "MxAccessSoftwareError",
+    "MxDataType",
+    "MxGatewayCommandError",
+    "MxGatewayError",
+    "MxStatus",
+    "MxStatusCategory",
+    "MxStatusSource",
+    "OperationComplete",
+    "PermissionDeniedError",
+    "Quality",
+    "QualityClass",
+    "QualityLimit",
+    "ReplayGap",
+    "ResourceExhaustedError",
+    "SessionFaultedError",
+    "SessionNotFoundError",
+    "SparseArray",
+    "StreamAlreadyOpenError",
+    "UnknownEvent",
+    "ValueConversionError",
+    "ValueType",
+    "WorkerUnavailableError",
+    "WriteComplete",
+    "__version__",
+    "event_from_proto",
+    "from_mx_value",
+    "parse_type_name",
+    "to_mx_value",
+    "type_names",
+    "value_type_of",
+]
