@@ -218,6 +218,11 @@ class GatewayClient:
                 raise ClientClosedError(f"the client was closed during {method}") from None
             raise_rpc_error(exc, method=method, secrets=self._secrets + secrets)
             raise  # unreachable
+        except asyncio.CancelledError:
+            # close() cancels calls in flight; only a cancelled *task* propagates as is.
+            if self._closed and not _task_cancelling():
+                raise ClientClosedError(f"the client was closed during {method}") from None
+            raise
 
     def _stream(self, call: Callable[..., Any], request: Any, timeout: Timeout) -> Any:
         return call(
@@ -387,6 +392,11 @@ class GatewayClient:
         )
         raise_for_reply(reply, operation="AcknowledgeAlarm", secrets=self._secrets)
         return reply
+
+
+def _task_cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def _single(message: pb.MxEvent) -> tuple[pb.MxEvent]:

@@ -211,7 +211,7 @@ class MxGatewayCommandError(MxGatewayError):
         self.protocol_message: str = scrub(status.message, secrets)
         self.kind: int = getattr(reply, "kind", 0)
         self.hresult: int = reply.hresult
-        self.statuses: list[MxStatus] = statuses_from_proto(reply.statuses)
+        self.statuses: list[MxStatus] = reply_statuses(reply)
         self.diagnostic_message: str = scrub(reply.diagnostic_message, secrets)
         failing = first_failure(self.statuses)
         self.failing_status: MxStatus | None = failing
@@ -343,7 +343,7 @@ def command_error_for(
         return None
     cls = _COMMAND_ERRORS.get(code, MxGatewayCommandError)
     if cls is MxAccessFailureError:
-        failing = first_failure(statuses_from_proto(reply.statuses))
+        failing = first_failure(reply_statuses(reply))
         if failing is not None:
             cls = _CATEGORY_ERRORS.get(failing.category, MxAccessFailureError)
     return cls(reply, operation=operation, secrets=secrets)
@@ -354,6 +354,15 @@ def raise_for_reply(reply: Any, *, operation: str = "", secrets: Sequence[str | 
     error = command_error_for(reply, operation=operation, secrets=secrets)
     if error is not None:
         raise error
+
+
+def reply_statuses(reply: Any) -> list[MxStatus]:
+    """The statuses of a reply: ``statuses`` (commands) or the single ``status`` (alarm ack)."""
+    if "statuses" in reply.DESCRIPTOR.fields_by_name:
+        return statuses_from_proto(reply.statuses)
+    if reply.HasField("status"):
+        return [MxStatus.from_proto(reply.status)]
+    return []
 
 
 def _enum_name(enum: Any, number: int, prefix: str) -> str:

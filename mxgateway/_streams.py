@@ -6,6 +6,7 @@ or dropping the iterator all cancel the gRPC call, so the server sees the stream
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
@@ -84,6 +85,13 @@ class CallStream(Generic[T]):
                     raise ClientClosedError("the client was closed during the stream") from None
                 raise_rpc_error(exc, method=self._method, secrets=self._secrets)
                 raise  # unreachable: raise_rpc_error always raises
+            except asyncio.CancelledError:
+                self.cancel()
+                task = asyncio.current_task()
+                task_cancelled = task is not None and task.cancelling() > 0
+                if not task_cancelled and self._is_closed is not None and self._is_closed():
+                    raise ClientClosedError("the client was closed during the stream") from None
+                raise
             except BaseException:
                 self.cancel()
                 raise

@@ -50,8 +50,10 @@ class GatewayServicer(pb_grpc.MxAccessGatewayServicer):
         self.requests: list[Any] = []
         self.handlers: dict[int, Handler] = {}
         self.invoke_delay = 0.0
+        self.invoked = asyncio.Event()
         self.events: list[pb.MxEvent] = []
         self.hold_stream_open = True
+        self.end_streams = asyncio.Event()
         self.probes: list[StreamProbe] = []
         self.stream_started = asyncio.Event()
         self.open_streams: set[str] = set()
@@ -115,6 +117,7 @@ class GatewayServicer(pb_grpc.MxAccessGatewayServicer):
         self.requests.append(request)
         if request.session_id != SESSION_ID:
             await context.abort(grpc.StatusCode.NOT_FOUND, f"session {request.session_id} unknown")
+        self.invoked.set()
         if self.invoke_delay:
             await asyncio.sleep(self.invoke_delay)
         handler = self.handlers.get(request.kind)
@@ -183,11 +186,13 @@ class GatewayServicer(pb_grpc.MxAccessGatewayServicer):
         self.stream_started.set()
         try:
             after = request.after_worker_sequence
-            pending = [e for e in self.events if e.worker_sequence > after or e.HasField("replay_gap")]
+            pending = [
+                e for e in self.events if e.worker_sequence > after or e.HasField("replay_gap")
+            ]
             if pending:
                 yield pending
-            while self.hold_stream_open:
-                await asyncio.sleep(3600)
+            if self.hold_stream_open:
+                await self.end_streams.wait()
         except asyncio.CancelledError:
             probe.cancelled.set()
             raise
@@ -231,8 +236,8 @@ class GatewayServicer(pb_grpc.MxAccessGatewayServicer):
         try:
             for message in self.alarm_feed:
                 yield message
-            while self.hold_stream_open:
-                await asyncio.sleep(3600)
+            if self.hold_stream_open:
+                await self.end_streams.wait()
         except asyncio.CancelledError:
             probe.cancelled.set()
             raise
@@ -326,9 +331,9 @@ def api_key() -> str:
     return API_KEY
 
 
-async def wait_for(event: asyncio.Event, what: str, timeout: float = 5.0) -> None:
+async def wait_for(event: asyncio.Event, what: str, limit: float = 5.0) -> None:
     """Wait on a condition the server signals, failing with ``what`` if it never comes."""
     try:
-        await asyncio.wait_for(event.wait(), timeout)
+        await asyncio.wait_for(event.wait(), limit)
     except TimeoutError:
         pytest.fail(f"timed out waiting for {what}")

@@ -45,9 +45,11 @@ async def test_key_is_sent_on_unary_and_streaming_calls(gateway: RunningGateway)
 async def test_stream_without_key_is_rejected(gateway: RunningGateway, batch: bool) -> None:
     async with await GatewayClient.connect(endpoint=gateway.endpoint, plaintext=True) as client:
         with pytest.raises(AuthenticationError) as info:
-            async for _ in client.stream_event_batches_raw(
-                "session-x"
-            ) if batch else client.stream_events_raw("session-x"):
+            async for _ in (
+                client.stream_event_batches_raw("session-x")
+                if batch
+                else client.stream_events_raw("session-x")
+            ):
                 pass
     assert info.value.code is grpc.StatusCode.UNAUTHENTICATED
     assert "missing bearer token" in info.value.details
