@@ -1,0 +1,374 @@
+"""write, write-bulk, authenticate."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from mxgateway import to_mx_value, type_names
+from mxgateway._types import MxDataType, parse_type_name
+from mxgateway.generated import mxaccess_gateway_pb2 as pb
+from mxgateway_cli.commands.base import (
+    Command,
+    add_item_handle,
+    add_server_handle,
+    add_session_id,
+    session_id,
+)
+from mxgateway_cli.commands.items import command_result
+from mxgateway_cli.context import Context
+from mxgateway_cli.errors import CliError, ExitCode, UsageError
+from mxgateway_cli.options import int32, read_env_secret
+from mxgateway_cli.output import Result
+from mxgateway_cli.render import value_json, value_type_name, write_result_doc
+
+__all__ = ["COMMANDS", "parse_value"]
+
+TYPE_HELP = (
+    "the MXAccess type of --value: "
+    + ", ".join(type_names())
+    + "; add [] for an array (e.g. int32[] with --value '[1,2,3]' or '1,2,3'). "
+    "Without --type the value is read as JSON (123 -> int32, 1.5 -> double, true -> bool, "
+    "[1,2] -> int32[]) and anything else is a string"
+)
+
+
+def parse_value(text: str, type_name: str | None) -> pb.MxValue:
+    """The ``MxValue`` for ``--value`` text and an optional ``--type`` name."""
+    if type_name is None:
+        try:
+            parsed: Any = json.loads(text)
+        except json.JSONDecodeError:
+            parsed = text
+        if isinstance(parsed, dict) or parsed is None:
+            parsed = text
+        return to_mx_value(parsed)
+    vtype = parse_type_name(type_name)
+    if vtype.data_type is MxDataType.NO_DATA and not vtype.array:
+        return to_mx_value(None)
+    return to_mx_value(text, vtype)
+
+
+def parse_timestamp(text: str) -> pb.MxValue:
+    """``--timestamp``: ISO 8601 / RFC 3339 text (UTC when no offset) or ``now``."""
+    if text.strip().lower() == "now":
+        return to_mx_value(datetime.now(UTC), "time")
+    return to_mx_value(text, "time")
+
+
+def _add_value_options(parser: argparse.ArgumentParser, *, value: bool) -> None:
+    parser.add_argument("--type", metavar="TYPE", help=TYPE_HELP)
+    if value:
+        parser.add_argument(
+            "--value",
+            metavar="VALUE",
+            required=True,
+            help="the value to write, parsed as --type says (times as ISO 8601, e.g. "
+            "2026-04-30T12:00:00Z; elapsed times as seconds or [-][D.]HH:MM:SS[.fff])",
+        )
+    parser.add_argument(
+        "--timestamp",
+        metavar="TIME",
+        help="the value's source timestamp (ISO 8601, UTC when no offset, or 'now'): "
+        "sends Write2 / WriteSecured2",
+    )
+    parser.add_argument(
+        "--user-id",
+        metavar="N",
+        type=int32,
+        default=0,
+        help="MXAccess user id from authenticate (default 0: no user); the current user "
+        "of a secured write",
+    )
+    parser.add_argument(
+        "--verifier-user-id",
+        metavar="N",
+        type=int32,
+        help="user id of a second user who verifies the write (VerifiedWrite attributes): "
+        "sends WriteSecured / WriteSecured2",
+    )
+    parser.add_argument(
+        "--secured",
+        action="store_true",
+        help="send WriteSecured even without --verifier-user-id (SecuredWrite attributes: "
+        "the verifier is --user-id itself)",
+    )
+
+
+def _configure_write(parser: argparse.ArgumentParser) -> None:
+    add_session_id(parser)
+    add_server_handle(parser)
+    add_item_handle(parser)
+    _add_value_options(parser, value=True)
+
+
+def _variant(args: argparse.Namespace) -> tuple[bool, bool]:
+    secured = bool(args.secured or args.verifier_user_id is not None)
+    return secured, args.timestamp is not None
+
+
+async def run_write(ctx: Context) -> Result:
+    """Write / Write2 / WriteSecured / WriteSecured2, chosen by the options."""
+    args = ctx.args
+    sid = session_id(ctx)
+    value = parse_value(args.value, args.type)
+    stamp = parse_timestamp(args.timestamp) if args.timestamp is not None else None
+    secured, timed = _variant(args)
+    verifier = args.verifier_user_id if args.verifier_user_id is not None else args.user_id
+    common = {"server_handle": args.server_handle, "item_handle": args.item_handle, "value": value}
+    payload: Any
+    if secured:
+        fields = {**common, "current_user_id": args.user_id, "verifier_user_id": verifier}
+        if timed:
+            kind, member, op = pb.MX_COMMAND_KIND_WRITE_SECURED2, "write_secured2", "WriteSecured2"
+            payload = pb.WriteSecured2Command(**fields, timestamp_value=stamp)
+        else:
+            kind, member, op = pb.MX_COMMAND_KIND_WRITE_SECURED, "write_secured", "WriteSecured"
+            payload = pb.WriteSecuredCommand(**fields)
+    elif timed:
+        kind, member, op = pb.MX_COMMAND_KIND_WRITE2, "write2", "Write2"
+        payload = pb.Write2Command(**common, user_id=args.user_id, timestamp_value=stamp)
+    else:
+        kind, member, op = pb.MX_COMMAND_KIND_WRITE, "write", "Write"
+        payload = pb.WriteCommand(**common, user_id=args.user_id)
+    reply = await ctx.invoke(sid, kind, member, payload, operation=op)
+    fields_out = {
+        "item_handle": args.item_handle,
+        "server_handle": args.server_handle,
+        "timestamp": value_json(stamp) if stamp is not None else None,
+        "user_id": args.user_id,
+        "value": value_json(value),
+        "value_type": value_type_name(value),
+        "verifier_user_id": verifier if secured else None,
+    }
+    line = (
+        f"{op} {args.server_handle}/{args.item_handle} accepted "
+        f"(the outcome arrives as a write_complete event)"
+    )
+    return command_result("write", reply, fields_out, line)
+
+
+# --------------------------------------------------------------------------- write-bulk
+
+
+def _configure_write_bulk(parser: argparse.ArgumentParser) -> None:
+    add_session_id(parser)
+    add_server_handle(parser)
+    parser.add_argument(
+        "--entry",
+        metavar="ITEM_HANDLE=VALUE",
+        action="append",
+        required=True,
+        help="one write: an item handle, '=', and the value (parsed as --type says); "
+        "repeat for each item, e.g. --entry 2=10 --entry 3=20",
+    )
+    _add_value_options(parser, value=False)
+
+
+def _parse_entry(text: str, type_name: str | None) -> tuple[int, pb.MxValue]:
+    handle_text, sep, value_text = text.partition("=")
+    if not sep:
+        raise UsageError(f"--entry {text!r}: expected ITEM_HANDLE=VALUE", "INVALID_ENTRY")
+    try:
+        handle = int32(handle_text.strip())
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(f"--entry {text!r}: item handle: {exc}", "INVALID_ENTRY") from None
+    return handle, parse_value(value_text, type_name)
+
+
+async def run_write_bulk(ctx: Context) -> Result:
+    """One bulk write of several items of one server handle."""
+    args = ctx.args
+    sid = session_id(ctx)
+    entries = [_parse_entry(e, args.type) for e in args.entry]
+    stamp = parse_timestamp(args.timestamp) if args.timestamp is not None else None
+    secured, timed = _variant(args)
+    verifier = args.verifier_user_id if args.verifier_user_id is not None else args.user_id
+    payload: Any
+    if secured and timed:
+        kind, member, op = (
+            pb.MX_COMMAND_KIND_WRITE_SECURED2_BULK,
+            "write_secured2_bulk",
+            "WriteSecured2Bulk",
+        )
+        payload = pb.WriteSecured2BulkCommand(server_handle=args.server_handle)
+        for handle, value in entries:
+            payload.entries.add(
+                item_handle=handle,
+                value=value,
+                current_user_id=args.user_id,
+                verifier_user_id=verifier,
+                timestamp_value=stamp,
+            )
+    elif secured:
+        kind, member, op = (
+            pb.MX_COMMAND_KIND_WRITE_SECURED_BULK,
+            "write_secured_bulk",
+            ("WriteSecuredBulk"),
+        )
+        payload = pb.WriteSecuredBulkCommand(server_handle=args.server_handle)
+        for handle, value in entries:
+            payload.entries.add(
+                item_handle=handle,
+                value=value,
+                current_user_id=args.user_id,
+                verifier_user_id=verifier,
+            )
+    elif timed:
+        kind, member, op = pb.MX_COMMAND_KIND_WRITE2_BULK, "write2_bulk", "Write2Bulk"
+        payload = pb.Write2BulkCommand(server_handle=args.server_handle)
+        for handle, value in entries:
+            payload.entries.add(
+                item_handle=handle, value=value, user_id=args.user_id, timestamp_value=stamp
+            )
+    else:
+        kind, member, op = pb.MX_COMMAND_KIND_WRITE_BULK, "write_bulk", "WriteBulk"
+        payload = pb.WriteBulkCommand(server_handle=args.server_handle)
+        for handle, value in entries:
+            payload.entries.add(item_handle=handle, value=value, user_id=args.user_id)
+    reply = await ctx.invoke(sid, kind, member, payload, operation=op)
+    results = [write_result_doc(r) for r in reply.bulk_write.results]
+    failed = sum(1 for r in results if not r["ok"])
+    result = command_result(
+        "write-bulk",
+        reply,
+        {"failed": failed, "results": results, "server_handle": args.server_handle},
+        f"{op}: {len(results) - failed} of {len(results)} writes accepted",
+    )
+    for r in results:
+        if not r["ok"]:
+            result.lines.append(f"  item {r['item_handle']} failed: {r['error_message']}")
+    if failed:
+        result.exit_code = ExitCode.COMMAND_FAILED
+    return result
+
+
+# --------------------------------------------------------------------------- authenticate
+
+
+def _configure_authenticate(parser: argparse.ArgumentParser) -> None:
+    add_session_id(parser)
+    add_server_handle(parser)
+    parser.add_argument("--user", metavar="NAME", required=True, help="the Galaxy user name")
+    parser.add_argument(
+        "--domain", metavar="DOMAIN", default="", help="the user's domain (default: none)"
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--password-env",
+        metavar="NAME",
+        help="read the password from environment variable NAME (recommended); without "
+        "--password-env or --password the password is prompted for on a terminal",
+    )
+    source.add_argument(
+        "--password",
+        metavar="PASSWORD",
+        help="the password itself: visible in process lists and shell history, so "
+        "mxgw-py warns; prefer --password-env",
+    )
+
+
+def _password(ctx: Context) -> str:
+    args = ctx.args
+    if args.password_env is not None:
+        return read_env_secret(args.password_env, "--password-env")
+    if args.password is not None:
+        ctx.out.warn(
+            "--password puts the password in process lists and shell history; "
+            "use --password-env NAME"
+        )
+        return str(args.password)
+    if sys.stdin.isatty():
+        return getpass.getpass(f"password for {args.user}: ")
+    raise UsageError(
+        "no password: give --password-env NAME (or run on a terminal to be prompted)",
+        "MISSING_PASSWORD",
+    )
+
+
+async def run_authenticate(ctx: Context) -> Result:
+    """AuthenticateUser: prints the MXAccess user id (valid only in that server handle)."""
+    args = ctx.args
+    sid = session_id(ctx)
+    password = _password(ctx)
+    ctx.out.add_secret(password)
+    reply = await ctx.invoke(
+        sid,
+        pb.MX_COMMAND_KIND_AUTHENTICATE_USER,
+        "authenticate_user",
+        pb.AuthenticateUserCommand(
+            server_handle=args.server_handle,
+            user_name=args.user,
+            password=password,
+            domain=args.domain,
+        ),
+        operation="AuthenticateUser",
+    )
+    user_id = reply.authenticate_user.user_id
+    if user_id == 0:
+        raise CliError(
+            f"authentication of user {args.user!r} failed (MXAccess returned user id 0)",
+            ExitCode.COMMAND_FAILED,
+            "UserAuthenticationFailed",
+            "USER_AUTHENTICATION_FAILED",
+            {"reply": reply},
+        )
+    return command_result(
+        "authenticate",
+        reply,
+        {"server_handle": args.server_handle, "user": args.user, "user_id": user_id},
+        f"user id {user_id}",
+    )
+
+
+COMMANDS = (
+    Command(
+        name="write",
+        summary="write a value to an item (Write, Write2, WriteSecured, WriteSecured2)",
+        description="Write a value. MXAccess answers at once; the outcome arrives later as "
+        "a write_complete event (see stream-events). --timestamp sends Write2, "
+        "--verifier-user-id or --secured send WriteSecured (WriteSecured2 with --timestamp).",
+        examples=(
+            "mxgw-py write --session-id <id> --server-handle 1 --item-handle 2 "
+            "--type int32 --value 123 --json",
+            "mxgw-py write --session-id <id> --server-handle 1 --item-handle 3 "
+            "--type double[] --value '[1.5, 2.5]' --timestamp now",
+            "mxgw-py write --session-id <id> --server-handle 1 --item-handle 4 "
+            "--type string --value open --user-id 7 --verifier-user-id 9",
+        ),
+        configure=_configure_write,
+        run=run_write,
+    ),
+    Command(
+        name="write-bulk",
+        summary="write several items of one server handle in one round trip",
+        description="Write several items in one WriteBulk (Write2Bulk with --timestamp, "
+        "WriteSecuredBulk / WriteSecured2Bulk with --verifier-user-id or --secured). "
+        "Entries run in the given order; each gets its own result. Exit code 5 when any "
+        "entry failed.",
+        examples=(
+            "mxgw-py write-bulk --session-id <id> --server-handle 1 --type int32 "
+            "--entry 2=10 --entry 3=20 --json",
+        ),
+        configure=_configure_write_bulk,
+        run=run_write_bulk,
+    ),
+    Command(
+        name="authenticate",
+        summary="authenticate a Galaxy user; prints the MXAccess user id",
+        description="AuthenticateUser: check a Galaxy user's credentials and print the "
+        "user id that write takes with --user-id / --verifier-user-id (valid only for that "
+        "server handle). The password never appears in output. Exit code 5 when MXAccess "
+        "returns user id 0 (authentication failed).",
+        examples=(
+            "MXGW_PASSWORD=... mxgw-py authenticate --session-id <id> --server-handle 1 "
+            "--user operator1 --password-env MXGW_PASSWORD --json",
+        ),
+        configure=_configure_authenticate,
+        run=run_authenticate,
+    ),
+)
