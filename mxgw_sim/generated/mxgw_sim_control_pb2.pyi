@@ -337,3 +337,109 @@ class ListSessionsReply(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListSessionsReply: _TypeAlias = ListSessionsReply  # noqa: Y015
+
+@_typing.final
+class ReplicaUpdate(_message.Message):
+    """Galaxy and fault changes exchanged between the simulator's front and each
+    worker child process (--worker-process) over a pair of pipes of their own,
+    so the worker pipe carries only the worker contract. Frames: 4-byte
+    little-endian length, then one ReplicaUpdate. Children report the changes
+    their sessions make (writes); the front applies them and forwards them, and
+    its own control changes, to every other child.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SET_VALUE_FIELD_NUMBER: _builtins.int
+    SET_QUALITY_FIELD_NUMBER: _builtins.int
+    SET_SCAN_FIELD_NUMBER: _builtins.int
+    SET_LATENCY_FIELD_NUMBER: _builtins.int
+    DROP_WRITE_COMPLETIONS_FIELD_NUMBER: _builtins.int
+    RESET_FIELD_NUMBER: _builtins.int
+    CHANGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def set_value(self) -> Global___SetValueRequest: ...
+    @_builtins.property
+    def set_quality(self) -> Global___SetQualityRequest: ...
+    @_builtins.property
+    def set_scan(self) -> Global___SetScanRequest: ...
+    @_builtins.property
+    def set_latency(self) -> Global___SetLatencyRequest: ...
+    @_builtins.property
+    def drop_write_completions(self) -> Global___DropWriteCompletionsRequest: ...
+    @_builtins.property
+    def reset(self) -> Global___ResetRequest: ...
+    @_builtins.property
+    def change(self) -> Global___GalaxyChangeRecord: ...
+    def __init__(
+        self,
+        *,
+        set_value: Global___SetValueRequest | None = ...,
+        set_quality: Global___SetQualityRequest | None = ...,
+        set_scan: Global___SetScanRequest | None = ...,
+        set_latency: Global___SetLatencyRequest | None = ...,
+        drop_write_completions: Global___DropWriteCompletionsRequest | None = ...,
+        reset: Global___ResetRequest | None = ...,
+        change: Global___GalaxyChangeRecord | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "drop_write_completions", b"drop_write_completions", "reset", b"reset", "set_latency", b"set_latency", "set_quality", b"set_quality", "set_scan", b"set_scan", "set_value", b"set_value", "update", b"update"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "drop_write_completions", b"drop_write_completions", "reset", b"reset", "set_latency", b"set_latency", "set_quality", b"set_quality", "set_scan", b"set_scan", "set_value", b"set_value", "update", b"update"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_update: _TypeAlias = _typing.Literal["set_value", "set_quality", "set_scan", "set_latency", "drop_write_completions", "reset", "change"]  # noqa: Y015
+    _WhichOneofArgType_update: _TypeAlias = _typing.Literal["update", b"update"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_update) -> _WhichOneofReturnType_update | None: ...
+
+Global___ReplicaUpdate: _TypeAlias = ReplicaUpdate  # noqa: Y015
+
+@_typing.final
+class GalaxyChangeRecord(_message.Message):
+    """One change made to a galaxy replica (a write or a control operation)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    OBJECT_FIELD_NUMBER: _builtins.int
+    FIELD_FIELD_NUMBER: _builtins.int
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    QUALITY_FIELD_NUMBER: _builtins.int
+    FLAG_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    """"value", "quality" or "object"."""
+    object: _builtins.str
+    field: _builtins.str
+    """Attribute name, or for "object" changes on_scan, deployed or connected."""
+    timestamp: _builtins.float
+    """Unix time of the change, in seconds."""
+    quality: _builtins.int
+    flag: _builtins.bool
+    @_builtins.property
+    def value(self) -> _mxaccess_gateway_pb2.MxValue:
+        """The attribute's whole new value ("value" changes)."""
+
+    def __init__(
+        self,
+        *,
+        kind: _builtins.str = ...,
+        object: _builtins.str = ...,
+        field: _builtins.str = ...,
+        timestamp: _builtins.float = ...,
+        value: _mxaccess_gateway_pb2.MxValue | None = ...,
+        quality: _builtins.int | None = ...,
+        flag: _builtins.bool | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_flag", b"_flag", "_quality", b"_quality", "flag", b"flag", "quality", b"quality", "value", b"value"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_flag", b"_flag", "_quality", b"_quality", "field", b"field", "flag", b"flag", "kind", b"kind", "object", b"object", "quality", b"quality", "timestamp", b"timestamp", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__flag: _TypeAlias = _typing.Literal["flag"]  # noqa: Y015
+    _WhichOneofArgType__flag: _TypeAlias = _typing.Literal["_flag", b"_flag"]  # noqa: Y015
+    _WhichOneofReturnType__quality: _TypeAlias = _typing.Literal["quality"]  # noqa: Y015
+    _WhichOneofArgType__quality: _TypeAlias = _typing.Literal["_quality", b"_quality"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__flag) -> _WhichOneofReturnType__flag | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__quality) -> _WhichOneofReturnType__quality | None: ...
+
+Global___GalaxyChangeRecord: _TypeAlias = GalaxyChangeRecord  # noqa: Y015
