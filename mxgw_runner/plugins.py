@@ -1,0 +1,100 @@
+"""Building the plugin manager and the step registry from built-ins and plugins.
+
+Order: hook specs, then built-ins registered *as plugins* (so they use the same
+door as everyone else), then setuptools entry points (group ``mxgw_runner``),
+then modules named with ``--plugin``. Every failure names the plugin.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+
+import pluggy
+
+from mxgw_runner import hookspecs
+from mxgw_runner.errors import PluginError
+from mxgw_runner.steptypes import StepRegistry, StepType
+
+BUILTIN_PLUGINS: tuple[str, ...] = ("mxgw_runner.steps",)
+
+
+def build_plugin_manager(
+    plugins: Sequence[str] = (), *, entry_points: bool = True
+) -> pluggy.PluginManager:
+    """A PluginManager with the hook specs, the built-ins, entry points and ``plugins``.
+
+    ``plugins`` are importable module names (``--plugin my_company.steps``).
+    Raises :class:`PluginError` naming the plugin when one cannot be imported or
+    registered.
+    """
+    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    for name in BUILTIN_PLUGINS:
+        pm.register(importlib.import_module(name), name=name)
+    if entry_points:
+        try:
+            pm.load_setuptools_entrypoints(hookspecs.ENTRY_POINT_GROUP)
+        except Exception as exc:
+            raise PluginError(f"could not load an installed mxgw_runner plugin: {exc}") from exc
+    for name in plugins:
+        load_plugin(pm, name)
+    return pm
+
+
+def load_plugin(pm: pluggy.PluginManager, module_name: str) -> None:
+    """Import ``module_name`` and register it; a clear :class:`PluginError` on any failure."""
+    if pm.has_plugin(module_name):
+        return
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise PluginError(f"plugin {module_name!r} could not be imported: {exc}") from exc
+    except Exception as exc:
+        raise PluginError(
+            f"plugin {module_name!r} failed while importing: {type(exc).__name__}: {exc}"
+        ) from exc
+    try:
+        pm.register(module, name=module_name)
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"plugin {module_name!r} is not valid: {exc}") from exc
+    except ValueError as exc:
+        raise PluginError(f"plugin {module_name!r} could not be registered: {exc}") from exc
+
+
+def collect_step_types(pm: pluggy.PluginManager) -> StepRegistry:
+    """Call every plugin's ``mxgw_register_steps`` and build the registry.
+
+    Plugins are asked one by one (built-ins first) so a clash or a bad return
+    value names the plugin responsible.
+    """
+    registry = StepRegistry()
+    impls = list(reversed(pm.hook.mxgw_register_steps.get_hookimpls()))
+    builtin_first = sorted(impls, key=lambda impl: impl.plugin_name not in BUILTIN_PLUGINS)
+    for impl in builtin_first:
+        try:
+            returned = impl.function()
+        except Exception as exc:
+            raise PluginError(
+                f"plugin {impl.plugin_name!r} failed in mxgw_register_steps: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        if returned is None:
+            continue
+        if not isinstance(returned, list | tuple):
+            raise PluginError(
+                f"plugin {impl.plugin_name!r}: mxgw_register_steps must return a list of StepType"
+            )
+        for step_type in returned:
+            if not isinstance(step_type, StepType):
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r}: mxgw_register_steps returned "
+                    f"{type(step_type).__name__}, not StepType"
+                )
+            registry.add(step_type, impl.plugin_name)
+    return registry
+
+
+def default_registry() -> StepRegistry:
+    """The registry of built-in steps only (no entry points): for tests and schema export."""
+    return collect_step_types(build_plugin_manager(entry_points=False))
