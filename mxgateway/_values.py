@@ -43,6 +43,14 @@ class SparseArray:
     total_length: int
     elements: Mapping[int, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Normalise a name like "int32" so equal arrays compare equal.
+        if not isinstance(self.element_type, MxDataType):
+            vt = parse_type_name(self.element_type)
+            if vt.array:
+                raise _fail(self.element_type, vt, "a sparse array's element type is a scalar")
+            object.__setattr__(self, "element_type", vt.data_type)
+
 
 # data type -> (oneof field for a scalar, VARIANT tag, array list field)
 _LAYOUT: dict[MxDataType, tuple[str, str, str]] = {

@@ -23,6 +23,17 @@ from mxgateway.generated import mxgw_extensions_pb2 as ext
 from mxgateway.generated import mxgw_extensions_pb2_grpc as ext_grpc
 
 API_KEY = "mxgw_testkey_Zq8sEcReT0nlyF0rTests"
+READ_ONLY_KEY = "mxgw_readonly_R3adOnlyS3cret"
+WRITE_KINDS = {
+    pb.MX_COMMAND_KIND_WRITE,
+    pb.MX_COMMAND_KIND_WRITE2,
+    pb.MX_COMMAND_KIND_WRITE_SECURED,
+    pb.MX_COMMAND_KIND_WRITE_SECURED2,
+    pb.MX_COMMAND_KIND_WRITE_BULK,
+    pb.MX_COMMAND_KIND_WRITE2_BULK,
+    pb.MX_COMMAND_KIND_WRITE_SECURED_BULK,
+    pb.MX_COMMAND_KIND_WRITE_SECURED2_BULK,
+}
 SESSION_ID = "session-" + "0" * 31 + "1"
 
 OK = pb.ProtocolStatus(code=pb.PROTOCOL_STATUS_CODE_OK, message="ok")
@@ -65,21 +76,26 @@ class GatewayServicer(pb_grpc.MxAccessGatewayServicer):
 
     # ------------------------------------------------------------------ auth
 
-    async def _auth(self, method: str, context: grpc.aio.ServicerContext) -> None:
+    async def _auth(self, method: str, context: grpc.aio.ServicerContext) -> str | None:
+        """Check the bearer key; returns it (None when the server needs no key)."""
         md = {k: v for k, v in (context.invocation_metadata() or ())}
         self.metadata.append((method, md))
         if self.api_key is None:
-            return
+            return None
         header = md.get("authorization")
         if header is None:
             await context.abort(
                 grpc.StatusCode.UNAUTHENTICATED, "authentication failed: missing bearer token"
             )
+        assert header is not None
+        if header == f"Bearer {READ_ONLY_KEY}":
+            return READ_ONLY_KEY
         if header != f"Bearer {self.api_key}":
             await context.abort(
                 grpc.StatusCode.UNAUTHENTICATED,
                 "authentication failed: invalid API key" + self.details_suffix,
             )
+        return self.api_key
 
     # ------------------------------------------------------------------ sessions
 
@@ -113,8 +129,13 @@ class GatewayServicer(pb_grpc.MxAccessGatewayServicer):
     async def Invoke(
         self, request: pb.MxCommandRequest, context: grpc.aio.ServicerContext
     ) -> pb.MxCommandReply:
-        await self._auth("Invoke", context)
+        key = await self._auth("Invoke", context)
         self.requests.append(request)
+        if key == READ_ONLY_KEY and request.kind in WRITE_KINDS:
+            await context.abort(
+                grpc.StatusCode.PERMISSION_DENIED,
+                "authorization failed: missing scope invoke:write",
+            )
         if request.session_id != SESSION_ID:
             await context.abort(grpc.StatusCode.NOT_FOUND, f"session {request.session_id} unknown")
         self.invoked.set()

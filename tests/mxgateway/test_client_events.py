@@ -88,9 +88,12 @@ def mixed_events() -> list[pb.MxEvent]:
 
 @pytest.fixture
 async def session(gateway: RunningGateway) -> AsyncIterator[Session]:
-    async with await GatewayClient.connect(
-        endpoint=gateway.endpoint, api_key=API_KEY, plaintext=True
-    ) as client, await client.open_session(client_session_name="events") as session:
+    async with (
+        await GatewayClient.connect(
+            endpoint=gateway.endpoint, api_key=API_KEY, plaintext=True
+        ) as client,
+        await client.open_session(client_session_name="events") as session,
+    ):
         yield session
 
 
