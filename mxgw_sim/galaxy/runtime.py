@@ -40,7 +40,13 @@ from mxgw_sim.galaxy.outcomes import (
     DETAIL_SECURITY,
     WriteOutcome,
 )
-from mxgw_sim.galaxy.references import Resolved, Selector, Unresolved, resolve_reference
+from mxgw_sim.galaxy.references import (
+    Resolved,
+    Selector,
+    Unresolved,
+    UnresolvedKind,
+    resolve_reference,
+)
 from mxgw_sim.galaxy.security import WriteContext, check_write_security
 
 __all__ = [
@@ -484,6 +490,8 @@ class GalaxyRuntime:
 
     def _resolve_control(self, reference: str) -> Resolved:
         target = self.resolve(reference)
+        if isinstance(target, Unresolved) and target.kind is UnresolvedKind.BARE_ARRAY:
+            target = self.resolve(reference + "[]")  # control operations may name whole arrays
         if isinstance(target, Unresolved):
             raise GalaxyControlError(f"{reference!r}: {target.reason}")
         if target.selector is Selector.QUALITY:

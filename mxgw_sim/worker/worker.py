@@ -499,6 +499,29 @@ class MxWorker:
         """Register answers server handle 0 and MXACCESS_FAILURE (while ``fail``)."""
         self._fail_register = fail
 
+    def set_fault(self, name: str, value: Any) -> None:
+        """Set a fault hook by name: ``latency``, ``event_latency`` (seconds),
+        ``drop_write_completions`` or ``register_failure`` (booleans)."""
+        if name == "latency":
+            self.set_latency(float(value))
+        elif name == "event_latency":
+            self.set_event_latency(float(value))
+        elif name == "drop_write_completions":
+            self.drop_write_completions(bool(value))
+        elif name == "register_failure":
+            self.set_register_failure(bool(value))
+        else:
+            raise ValueError(f"unknown worker fault {name!r}")
+
+    def faults(self) -> dict[str, Any]:
+        """The fault hooks' current settings."""
+        return {
+            "latency": self._latency,
+            "event_latency": self._pump.latency,
+            "drop_write_completions": self._core.drop_write_completions,
+            "register_failure": self._fail_register,
+        }
+
     # ------------------------------------------------------------------ lifecycle
 
     def flush_buffers(self) -> None:
