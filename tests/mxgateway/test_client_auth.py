@@ -7,7 +7,7 @@ import warnings
 
 import grpc
 import pytest
-from conftest import API_KEY, RunningGateway, wait_for
+from client_testserver import API_KEY, RunningGateway, wait_for
 
 from mxgateway import (
     AuthenticationError,

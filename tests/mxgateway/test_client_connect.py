@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import trustme
-from conftest import API_KEY, RunningGateway, start_gateway, wait_for
+from client_testserver import API_KEY, RunningGateway, start_gateway, wait_for
 
 from mxgateway import (
     ClientClosedError,

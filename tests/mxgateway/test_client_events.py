@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from conftest import API_KEY, RunningGateway, wait_for
+from client_testserver import API_KEY, RunningGateway, wait_for
 
 from mxgateway import (
     ActiveAlarm,

@@ -19,7 +19,7 @@ from client_fixture_cases import (
     main,
     to_json,
 )
-from conftest import API_KEY, READ_ONLY_KEY, RunningGateway
+from client_testserver import API_KEY, READ_ONLY_KEY, RunningGateway
 from google.protobuf import descriptor_pool, json_format, message_factory
 from google.protobuf.message import Message
 
