@@ -162,7 +162,7 @@ async def _serve(args: argparse.Namespace) -> int:
         "worker_process": bool(args.worker_process),
         "version": __version__,
     }
-    sys.stdout.write(json.dumps(line, sort_keys=True) + "\n")
+    sys.stdout.write(json.dumps(line) + "\n")
     sys.stdout.flush()
     try:
         await stop.wait()

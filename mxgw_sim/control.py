@@ -142,6 +142,18 @@ class GalaxyAdapter:
         self._manager = manager
         manager.replica_sink = self._from_child
 
+    def start(self) -> None:
+        """Start ticking behaviours on the running loop."""
+        starter = getattr(self.runtime, "start", None)
+        if callable(starter):
+            starter()
+
+    async def stop(self) -> None:
+        """Stop ticking behaviours."""
+        stopper = getattr(self.runtime, "stop", None)
+        if callable(stopper):
+            await stopper()
+
     def worker_factory(self, session_id: str) -> Any:
         """A new in-process worker for ``session_id`` over the shared runtime."""
         worker = make_worker(self.runtime, session_id)

@@ -25,6 +25,7 @@ from google.protobuf.duration_pb2 import Duration
 from google.protobuf.json_format import MessageToDict
 
 from mxgateway import ValueConversionError, to_mx_value
+from mxgateway.generated import mxaccess_gateway_pb2 as pb
 from mxgw_runner.durations import DurationError, parse_duration
 from mxgw_sim.generated import mxgw_sim_control_pb2 as cpb
 from mxgw_sim.generated import mxgw_sim_control_pb2_grpc as cpb_grpc
@@ -115,7 +116,7 @@ def _value(text: str, type_name: str | None) -> Any:
         return text
 
 
-async def _call(stub: cpb_grpc.SimulatorControlStub, args: argparse.Namespace, md: Any) -> Any:
+async def _call(stub: cpb_grpc.SimulatorControlAsyncStub, args: argparse.Namespace, md: Any) -> Any:
     t = args.timeout
     cmd = args.command
     if cmd == "set-value":
@@ -192,7 +193,7 @@ def _human(command: str, reply: Any) -> str:
         return "no open sessions"
     rows = []
     for s in reply.sessions:
-        state = cpb.mxaccess__gateway__pb2.SessionState.Name(s.state).removeprefix("SESSION_STATE_")
+        state = pb.SessionState.Name(s.state).removeprefix("SESSION_STATE_")
         rows.append(
             f"{s.session_id} {state:<8} {s.client_name or '-':<16} age={s.age_seconds:.1f}s "
             f"idle={s.idle_seconds:.1f}s stream={'yes' if s.stream_attached else 'no'} "
@@ -230,7 +231,7 @@ async def _run(args: argparse.Namespace) -> int:
         print(f"{PROG}: {exc.code().name}: {details}", file=sys.stderr)
         return 1
     finally:
-        await channel.close()
+        await channel.close(None)
     if args.json:
         print(json.dumps(_as_dict(reply), sort_keys=True))
     else:

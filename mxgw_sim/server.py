@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,7 +73,7 @@ async def _stream(
     after: int,
     max_batch: int,
     max_delay: float,
-) -> AsyncIterator[list[pb.MxEvent]]:
+) -> AsyncGenerator[list[pb.MxEvent], None]:
     """Attach the session's one subscriber and yield event batches until the stream ends."""
     try:
         session: Session = manager.get(session_id)
@@ -146,7 +146,7 @@ class GatewayServicer(pb_grpc.MxAccessGatewayServicer):
             await _abort(context, exc)
             raise AssertionError("unreachable") from None
 
-    async def StreamEvents(  # type: ignore[override]
+    async def StreamEvents(
         self, request: pb.StreamEventsRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[pb.MxEvent]:
         batches = _stream(
@@ -164,13 +164,13 @@ class GatewayServicer(pb_grpc.MxAccessGatewayServicer):
     ) -> pb.AcknowledgeAlarmReply:
         return await self._galaxy.acknowledge_alarm(request, context)
 
-    async def StreamAlarms(  # type: ignore[override]
+    async def StreamAlarms(
         self, request: pb.StreamAlarmsRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[pb.AlarmFeedMessage]:
         async for message in self._galaxy.stream_alarms(request, context):
             yield message
 
-    async def QueryActiveAlarms(  # type: ignore[override]
+    async def QueryActiveAlarms(
         self, request: pb.QueryActiveAlarmsRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[pb.ActiveAlarmSnapshot]:
         async for message in self._galaxy.query_active_alarms(request, context):
@@ -183,7 +183,7 @@ class ExtensionServicer(ext_grpc.MxGatewayExtensionsServicer):
     def __init__(self, manager: SessionManager) -> None:
         self._manager = manager
 
-    async def StreamEventBatches(  # type: ignore[override]
+    async def StreamEventBatches(
         self, request: ext.StreamEventBatchesRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[ext.MxEventBatch]:
         size = request.max_batch_size or DEFAULT_BATCH_SIZE
@@ -209,7 +209,7 @@ class SimServer:
         self.galaxy = galaxy
         self.manager = SessionManager(config.sessions, config.host, galaxy.worker_factory)
         galaxy.bind(self.manager)
-        self.health = health.aio.HealthServicer()
+        self.health = health.aio.HealthServicer()  # type: ignore[attr-defined]
         self._server: grpc.aio.Server | None = None
         self.endpoint = ""
         self._stopped = False
@@ -249,6 +249,7 @@ class SimServer:
         self.endpoint = f"{host}:{port}"
         await server.start()
         self._server = server
+        self.galaxy.start()
         self.manager.start()
         for name in (*SERVICE_NAMES, health.OVERALL_HEALTH):
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
@@ -267,6 +268,7 @@ class SimServer:
         await self.manager.close_all("shutting down")
         if self._server is not None:
             await self._server.stop(grace)
+        await self.galaxy.stop()
         log.info("stopped")
 
     async def wait(self) -> None:

@@ -70,7 +70,7 @@ class HostSettings:
 # ------------------------------------------------------------------- sim core adapter
 def make_worker(galaxy: Any, session_id: str, settings: Any = None) -> Any:
     """A simulated MXAccess worker for ``session_id`` over the galaxy runtime ``galaxy``."""
-    from mxgw_sim.worker import MxWorker
+    from mxgw_sim.worker import MxWorker  # type: ignore[attr-defined,unused-ignore]
 
     return MxWorker(galaxy, settings, session_id)
 
