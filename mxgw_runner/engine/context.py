@@ -1,0 +1,166 @@
+"""``RunContext``: what a step's ``run`` callable receives (satisfies ``steptypes.StepContext``).
+
+Plugin steps use only the :class:`~mxgw_runner.steptypes.StepContext` protocol;
+the built-in steps also reach the session state, the gateway connection and the
+run's options through the extra members here (see :func:`engine_context`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from mxgw_runner.engine.state import SessionState, StepUsageError
+from mxgw_runner.model import Scenario, Step
+from mxgw_runner.steptypes import StepContext
+
+if TYPE_CHECKING:
+    from mxgw_runner.engine.cleanup import CleanupStack
+    from mxgw_runner.engine.recorder import Recorder
+    from mxgw_runner.engine.runner import ScenarioRun
+
+
+class RunContext:
+    """The engine's side of one step run."""
+
+    def __init__(
+        self,
+        run: ScenarioRun,
+        step: Step,
+        params: Mapping[str, Any],
+        timeout: float,
+        step_start: datetime,
+    ) -> None:
+        self._run = run
+        self._step = step
+        self._params = params
+        self._timeout = timeout
+        self._step_start = step_start
+
+    # ------------------------------------------------------------------ StepContext
+
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario being run."""
+        return self._run.scenario
+
+    @property
+    def step(self) -> Step:
+        """The step being run."""
+        return self._step
+
+    @property
+    def params(self) -> Mapping[str, Any]:
+        """The step's params, variables resolved."""
+        return self._params
+
+    @property
+    def timeout(self) -> float:
+        """Seconds this step may take."""
+        return self._timeout
+
+    @property
+    def step_start(self) -> datetime:
+        """Wall-clock UTC time the step started."""
+        return self._step_start
+
+    @property
+    def session(self) -> Any:
+        """The open ``mxgateway.Session``, or None before ``open-session``."""
+        state = self._run.state
+        return None if state is None else state.session
+
+    @property
+    def recorder(self) -> Recorder:
+        """The session's event log; a usage error before ``open-session``."""
+        return self.require_state().recorder
+
+    def item_handle(self, alias: str) -> int:
+        """The item handle of an alias (or item reference)."""
+        return self.require_state().item(alias).handle
+
+    def get_var(self, name: str) -> Any:
+        """A variable's current value (KeyError if unknown)."""
+        return self._run.variables[name]
+
+    def set_var(self, name: str, value: Any, *, secret: bool = False) -> None:
+        """Bind a variable for later steps; secret values are masked in reports."""
+        self._run.variables[name] = value
+        if secret:
+            self.add_secret(str(value))
+
+    def push_cleanup(self, action: str, target: str, undo: Callable[[], Awaitable[None]]) -> None:
+        """Register an undo, run in reverse order when the scenario ends."""
+        self._run.cleanup.push(action, target, undo, step_index=self._step.index)
+
+    def drop_cleanup(self, action: str, target: str) -> bool:
+        """Remove a pending undo; True if one was found."""
+        return self._run.cleanup.drop(action, target)
+
+    async def run_steps(
+        self, steps: Sequence[Step], variables: Mapping[str, Any], *, label: str
+    ) -> bool:
+        """Nested steps (``for-each``, ``include``) are not supported by this engine yet."""
+        raise StepUsageError(f"{self._step.kind} is not supported by this version of mxgw-run")
+
+    async def confirm(self, prompt: str) -> bool:
+        """Manual checkpoints are not supported by this engine yet."""
+        raise StepUsageError("confirm is not supported by this version of mxgw-run")
+
+    # ------------------------------------------------------------------ built-in steps
+
+    @property
+    def state(self) -> SessionState | None:
+        """The open session's state, or None."""
+        return self._run.state
+
+    def require_state(self) -> SessionState:
+        """The open session's state; a usage error before ``open-session``."""
+        state = self._run.state
+        if state is None or state.closed:
+            raise StepUsageError("no session is open: add an open-session step before this one")
+        return state
+
+    def set_state(self, state: SessionState | None) -> None:
+        """Install (``open-session``) or clear (``close-session``) the session state."""
+        self._run.state = state
+
+    async def client(self) -> Any:
+        """The run's ``GatewayClient`` (connected on first use)."""
+        return await self._run.engine.client()
+
+    @property
+    def cleanup_stack(self) -> CleanupStack:
+        """The scenario's cleanup stack (explicit undo steps unwind part of it)."""
+        return self._run.cleanup
+
+    @property
+    def read_only(self) -> bool:
+        """True with ``--read-only``: writes are refused."""
+        return self._run.engine.options.read_only
+
+    @property
+    def cleanup_timeout(self) -> float:
+        """Seconds each cleanup entry may take."""
+        return self._run.scenario.timeouts.cleanup
+
+    @property
+    def environ(self) -> Mapping[str, str]:
+        """The environment the run reads (``password-env``, ``${env:...}``)."""
+        return self._run.engine.options.env
+
+    def add_secret(self, text: str) -> None:
+        """A text that must never appear in any report or output (a password)."""
+        self._run.engine.redactor.add([text])
+
+    def note(self, text: str) -> None:
+        """A line of detail for the step's report message (no printing)."""
+        self._run.notes.append(text)
+
+
+def engine_context(ctx: StepContext) -> RunContext:
+    """The engine's context behind a step's ``ctx`` (built-in steps need its extra members)."""
+    if not isinstance(ctx, RunContext):
+        raise TypeError("built-in steps run only inside the mxgw-run engine")
+    return ctx

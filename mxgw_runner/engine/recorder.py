@@ -1,0 +1,278 @@
+"""The event recorder: every event of a session, in order, from the moment it opens.
+
+``open-session`` starts the recorder before any other step, so no event can be
+missed. A background task reads the session's stream, adapts each client event
+to :class:`~mxgw_runner.matching.ObservedEvent` (the item alias resolved from the
+server and item handles) and wakes every waiting expectation. If the stream
+drops while the session is alive it is reopened with ``after_worker_sequence``
+set to the last sequence seen, so nothing is lost or duplicated; a replay gap
+is recorded as a position in the log, and any expectation whose window spans it
+fails with "events lost".
+"""
+
+# Timeouts here are budgets handed to gRPC calls and recorder waits, not asyncio timeouts.
+# ruff: noqa: ASYNC109
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from mxgw_runner.matching import ObservedEvent, ObservedStatus
+
+#: Reconnect attempts of a dropped event stream before the session counts as lost.
+RECONNECT_ATTEMPTS = 5
+#: First back-off between reconnects (doubles each time).
+RECONNECT_BACKOFF = 0.1
+
+_KINDS = {
+    "DataChange": "data-change",
+    "WriteComplete": "write-complete",
+    "OperationComplete": "operation-complete",
+    "BufferedDataChange": "buffered-data-change",
+}
+
+
+class EventStreamLost(Exception):
+    """The session's event stream could not be kept open (gateway gone, session faulted)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Events were lost between two recorded events: ``index`` is where the log resumes."""
+
+    index: int
+    lost: int
+    requested_after: int
+    oldest_available: int
+
+    def describe(self) -> str:
+        """``events lost: 12 events after worker sequence 40``."""
+        return (
+            f"events lost: {self.lost} event(s) after worker sequence {self.requested_after} "
+            "were dropped by the gateway before the stream resumed"
+        )
+
+
+def observe(event: Any, item: str, *, now_wall: datetime, now_mono: float) -> ObservedEvent | None:
+    """Adapt a typed ``mxgateway`` event to the runner's :class:`ObservedEvent` (None: not kept)."""
+    kind = _KINDS.get(type(event).__name__)
+    if kind is None:
+        return None
+    statuses = tuple(
+        ObservedStatus(s.success, s.category.label, s.detected_by.label, s.detail)
+        for s in event.statuses
+    )
+    if kind in ("data-change", "buffered-data-change"):
+        quality = event.raw.quality
+        try:
+            value = event.value
+        except Exception:  # an undecodable value is still an event worth showing
+            value = None
+        return ObservedEvent(
+            kind,
+            item,
+            value,
+            int(quality),
+            event.timestamp,
+            statuses,
+            now_mono,
+            now_wall,
+            event.worker_sequence,
+        )
+    return ObservedEvent(
+        kind, item, None, None, None, statuses, now_mono, now_wall, event.worker_sequence
+    )
+
+
+class Recorder:
+    """The session's event log with per-item cursors (satisfies ``steptypes.EventRecorder``)."""
+
+    def __init__(
+        self,
+        open_stream: Callable[[int], Any],
+        alias_of: Callable[[int, int], str],
+        *,
+        is_fatal: Callable[[BaseException], bool] = lambda exc: False,
+        describe_error: Callable[[BaseException], str] = str,
+    ) -> None:
+        self._open_stream = open_stream
+        self._alias_of = alias_of
+        self._is_fatal = is_fatal
+        self._describe_error = describe_error
+        self._events: list[ObservedEvent] = []
+        self.gaps: list[Gap] = []
+        self._cursors: dict[str, int] = {}
+        self._last_write: dict[str, int] = {}
+        self._changed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stream: Any = None
+        self._stopping = False
+        self.last_sequence = 0
+        self.reconnects = 0
+        self.lost: str | None = None
+        self._connected = asyncio.Event()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Open the stream now and keep reading it in a background task."""
+        self._stream = self._open_stream(0)
+        self._task = asyncio.get_running_loop().create_task(self._pump(), name="mxgw-recorder")
+
+    async def stop(self) -> None:
+        """Stop reading (before the session closes); cancels the gRPC stream."""
+        self._stopping = True
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.cancel()
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._changed.set()
+
+    @property
+    def running(self) -> bool:
+        """True while the background reader runs."""
+        return self._task is not None and not self._task.done()
+
+    # ------------------------------------------------------------------ reading
+
+    async def _pump(self) -> None:
+        failures = 0
+        try:
+            while not self._stopping:
+                stream = self._stream
+                if stream is None:
+                    stream = self._stream = self._open_stream(self.last_sequence)
+                try:
+                    async for event in stream:
+                        failures = 0
+                        self._take(event)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    if self._stopping:
+                        return
+                    failures += 1
+                    if self._is_fatal(exc) or failures > RECONNECT_ATTEMPTS:
+                        self._fail(self._describe_error(exc))
+                        return
+                    await asyncio.sleep(RECONNECT_BACKOFF * 2 ** (failures - 1))
+                else:
+                    if self._stopping:
+                        return
+                    # The gateway ended the stream while the session is open: resume.
+                    failures += 1
+                    if failures > RECONNECT_ATTEMPTS:
+                        self._fail("the gateway keeps ending the event stream")
+                        return
+                finally:
+                    stream.cancel()
+                    self._stream = None
+                if not self._stopping:
+                    self.reconnects += 1
+        finally:
+            if self._stream is not None:
+                self._stream.cancel()
+                self._stream = None
+
+    def _take(self, event: Any) -> None:
+        name = type(event).__name__
+        if name == "ReplayGap":
+            self.gaps.append(
+                Gap(
+                    len(self._events),
+                    int(event.lost),
+                    int(event.requested_after_sequence),
+                    int(event.oldest_available_sequence),
+                )
+            )
+            self._changed.set()
+            return
+        sequence = int(event.worker_sequence)
+        if sequence and sequence <= self.last_sequence:
+            return  # already recorded before a reconnect
+        if sequence:
+            self.last_sequence = sequence
+        item = self._alias_of(int(event.server_handle), int(event.item_handle))
+        observed = observe(
+            event, item, now_wall=datetime.now(UTC), now_mono=time.monotonic()
+        )
+        if observed is None:
+            return
+        self._events.append(observed)
+        self._changed.set()
+
+    def _fail(self, message: str) -> None:
+        self.lost = f"event stream lost: {message}"
+        self._changed.set()
+
+    # ------------------------------------------------------------------ the EventRecorder protocol
+
+    @property
+    def events(self) -> Sequence[ObservedEvent]:
+        """Every recorded event of the session so far, in arrival order."""
+        return self._events
+
+    def cursor(self, item: str) -> int:
+        """Where the next ``expect-event`` of ``item`` starts (its advise, if none moved it)."""
+        return self._cursors.get(item, 0)
+
+    def set_cursor(self, item: str, index: int) -> None:
+        """Move ``item``'s cursor (only ever forward)."""
+        self._cursors[item] = max(index, self._cursors.get(item, 0))
+
+    def reset_cursor(self, item: str, index: int) -> None:
+        """Put ``item``'s cursor at ``index`` (at advise: events before it are not the item's)."""
+        self._cursors[item] = index
+
+    def mark_write(self, item: str) -> int:
+        """Note that a write to ``item`` is about to be sent; returns the index it starts at."""
+        index = len(self._events)
+        self._last_write[item] = index
+        return index
+
+    def last_write_index(self, item: str) -> int | None:
+        """Index of the first event recorded after the last write to ``item`` (None: no write)."""
+        return self._last_write.get(item)
+
+    def gap_between(self, start: int, end: int) -> Gap | None:
+        """The first replay gap that lies in the window ``[start, end]`` of the log, if any.
+
+        A gap at ``start`` means events after the cursor were lost; at ``end``, that
+        they were lost while the window was being watched: either way an
+        expectation over the window cannot be trusted.
+        """
+        for gap in self.gaps:
+            if start <= gap.index <= end:
+                return gap
+        return None
+
+    async def wait_for_events(self, count: int, timeout: float) -> bool:
+        """Wait until more than ``count`` events are recorded or ``timeout`` s pass; True if so.
+
+        Returns early (False) when the stream is lost or a gap is recorded, so the
+        caller can report it instead of waiting out the timeout.
+        """
+        deadline = time.monotonic() + timeout
+        gaps = len(self.gaps)
+        while len(self._events) <= count:
+            if self.lost is not None or len(self.gaps) != gaps:
+                return False
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), remaining)
+            except TimeoutError:
+                return len(self._events) > count
+        return True

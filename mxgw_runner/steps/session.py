@@ -1,0 +1,80 @@
+"""``open-session`` and ``close-session``: the session and its event recorder."""
+
+from __future__ import annotations
+
+from mxgw_runner.engine.cleanup import unwind_above
+from mxgw_runner.engine.context import engine_context
+from mxgw_runner.engine.outcomes import describe_error
+from mxgw_runner.engine.recorder import Recorder
+from mxgw_runner.engine.state import SessionState, StepUsageError
+from mxgw_runner.errors import StepFailed
+from mxgw_runner.steptypes import StepContext, StepOutcome
+
+CLOSE = "close-session"
+
+
+def _fatal(exc: BaseException) -> bool:
+    """Stream errors that reconnecting cannot fix."""
+    import mxgateway
+
+    return isinstance(
+        exc,
+        mxgateway.SessionNotFoundError
+        | mxgateway.SessionFaultedError
+        | mxgateway.AuthenticationError
+        | mxgateway.PermissionDeniedError
+        | mxgateway.ClientClosedError
+        | mxgateway.StreamAlreadyOpenError,
+    )
+
+
+async def run_open_session(ctx: StepContext) -> StepOutcome:
+    """OpenSession, then start recording its events before any other step runs."""
+    rc = engine_context(ctx)
+    if rc.state is not None and not rc.state.closed:
+        raise StepUsageError("a session is already open: close-session it first")
+    client = await rc.client()
+    name = ctx.params.get("client-session-name") or f"mxgw-run: {ctx.scenario.name}"
+    session = await client.open_session(str(name), timeout=ctx.timeout)
+    state = SessionState(session, recorder=None)  # type: ignore[arg-type]
+    state.recorder = Recorder(
+        lambda after: session.events(after),
+        state.alias_of,
+        is_fatal=_fatal,
+        describe_error=describe_error,
+    )
+    state.recorder.start()
+    rc.set_state(state)
+    timeout = rc.cleanup_timeout
+
+    async def close() -> None:
+        state.closed = True
+        await state.recorder.stop()
+        await session.close("mxgw-run cleanup", timeout=timeout)
+
+    ctx.push_cleanup(CLOSE, session.session_id, close)
+    return StepOutcome(message=f"session {session.session_id}")
+
+
+async def run_close_session(ctx: StepContext) -> StepOutcome:
+    """Undo everything acquired in the session (restores first), then close it."""
+    rc = engine_context(ctx)
+    state = rc.require_state()
+    session = state.session
+    outcomes = await unwind_above(
+        rc.cleanup_stack,
+        CLOSE,
+        session.session_id,
+        rc.cleanup_timeout,
+        describe_error=describe_error,
+    )
+    state.closed = True
+    await state.recorder.stop()
+    final = await session.close("close-session step", timeout=ctx.timeout)
+    failed = [o for o in outcomes if o.outcome != "passed"]
+    if failed:
+        raise StepFailed(
+            "closed the session, but undoing what it held failed: "
+            + "; ".join(f"{o.action} {o.target}: {o.message}" for o in failed)
+        )
+    return StepOutcome(message=f"session {session.session_id} {final.name.lower()}")
