@@ -573,7 +573,7 @@ def check_scenario(
     resolved = path.resolve()
     loaded = run.load_file(resolved, [resolved], {})
     if loaded is None or run.diagnostics:
-        return None, run.diagnostics
+        return None, _in_file_order(run.diagnostics)
     doc, data, scope, steps = loaded
     static = dict(scope.values)
     timeouts = _timeouts(run, doc, data.get("timeouts") or {}, static)
@@ -583,7 +583,7 @@ def check_scenario(
             run.check_refs(doc, data[key], f"/{key}", static)
             texts[key] = run.static_value(doc, data[key], f"/{key}", static)
     if run.diagnostics:
-        return None, run.diagnostics
+        return None, _in_file_order(run.diagnostics)
     scenario = Scenario(
         path=path,
         name=str(
@@ -601,6 +601,14 @@ def check_scenario(
         timeouts=timeouts,
     )
     return scenario, []
+
+
+def _in_file_order(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Diagnostics grouped by file (first mention first), then by line and column."""
+    files: dict[str, int] = {}
+    for d in diagnostics:
+        files.setdefault(d.file, len(files))
+    return sorted(diagnostics, key=lambda d: (files[d.file], d.line or 0, d.column or 0))
 
 
 def _timeouts(

@@ -257,12 +257,17 @@ def _yaml_error_diagnostic(file: str, exc: yaml.YAMLError, text: str = "") -> Di
             message += "; indent with spaces, not tabs"
         lines = text.splitlines()
         if "flow" in (exc.context or "") and mark.line < len(lines):
-            line = lines[mark.line]
-            if "${" in line[max(0, mark.column - 2) : mark.column + 1]:
+            source = lines[mark.line]
+            if "${" in source[max(0, mark.column - 2) : mark.column + 1]:
                 message += _FLOW_VAR_HINT
         return Diagnostic(file, mark.line + 1, mark.column + 1, "", message)
     if isinstance(exc, yaml.reader.ReaderError):
-        return Diagnostic(file, None, None, "", f"unreadable character: {exc.reason}")
+        position = min(max(exc.position, 0), len(text))
+        line_no = text.count("\n", 0, position) + 1
+        column = position - (text.rfind("\n", 0, position) + 1) + 1
+        return Diagnostic(
+            file, line_no, column, "", f"character {exc.character:#06x} is not allowed in YAML"
+        )
     return Diagnostic(file, None, None, "", f"invalid YAML: {exc}")
 
 
@@ -272,7 +277,10 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
     An empty document gives ``data=None``; callers decide whether that is allowed.
     """
     doc = YamlDocument(file=file, data=None)
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.YAMLError as exc:
+        raise ScenarioError([_yaml_error_diagnostic(file, exc, text)]) from None
     try:
         try:
             node = loader.get_single_node()

@@ -33,6 +33,11 @@ _ASCII_MARKS = {
 }
 
 
+_ASCII_FALLBACK = str.maketrans(
+    {"≈": "~", "±": "+/-", "×": "x", "—": "-", "…": "...", "✓": "ok", "✗": "FAIL", "→": "->"}
+)
+
+
 def supports_unicode(stream: TextIO) -> bool:
     """True if the stream's encoding can show the check marks."""
     encoding = getattr(stream, "encoding", None) or "ascii"
@@ -73,7 +78,15 @@ class ConsoleReporter:
         self._header_pending: str | None = None
 
     def _write(self, text: str) -> None:
-        self.stream.write(self.redactor.text(text) + "\n")
+        text = self.redactor.text(text)
+        if not self.unicode:
+            text = text.translate(_ASCII_FALLBACK)
+        encoding = getattr(self.stream, "encoding", None) or "utf-8"
+        try:
+            text.encode(encoding)
+        except (UnicodeEncodeError, LookupError):
+            text = text.encode(encoding, "replace").decode(encoding, "replace")
+        self.stream.write(text + "\n")
         self.stream.flush()
 
     def _flush_header(self) -> None:
