@@ -25,6 +25,7 @@
     │   ├── SessionFaultedError         SESSION_FAULTED
     │   └── GatewayBusyError            BUSY (too many pending commands)
     ├── ValueConversionError            a Python value that cannot become an MxValue (ValueError)
+    ├── InvalidOptionsError             a bad client setting (ValueError; in _options)
     └── ClientClosedError               the client (or session) was used after close()
 
 gRPC status codes and reply protocol statuses map to classes through registries keyed by
