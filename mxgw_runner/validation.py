@@ -155,6 +155,11 @@ class _Translator:
             for sub in branch:
                 out.extend(self.translate(sub))
             return out
+        if len(compatible) == 1:
+            out = []
+            for sub in compatible[0]:
+                out.extend(self.translate(sub))
+            return out
         message = schema.get("errorMessage")
         if message:
             hint = ""
@@ -167,11 +172,6 @@ class _Translator:
                 ]
                 hint = _did_you_mean(error.instance, options)
             return [Problem(pointer, str(message) + hint)]
-        if len(compatible) == 1:
-            out = []
-            for sub in compatible[0]:
-                out.extend(self.translate(sub))
-            return out
         return [
             Problem(
                 pointer, "is not valid here" if error.validator != "not" else str(error.message)

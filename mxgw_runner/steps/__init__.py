@@ -57,14 +57,20 @@ BUILTIN_STEPS: tuple[StepType, ...] = (
     ),
     StepType(
         "add-item",
-        _obj(
-            {
-                "item": {"type": "string", "minLength": 1},
-                "as": _ref("identifier"),
-                "context": {"type": "string"},
-            },
-            ["item"],
-        ),
+        {
+            "anyOf": [
+                {"type": "string", "minLength": 1},
+                _obj(
+                    {
+                        "item": {"type": "string", "minLength": 1},
+                        "as": _ref("identifier"),
+                        "context": {"type": "string"},
+                    },
+                    ["item"],
+                ),
+            ],
+            "errorMessage": "must be an item reference or {item, as, context}",
+        },
         description="AddItem (AddItem2 with context:); as: names it for later steps.",
         shorthand="item",
     ),
@@ -153,17 +159,23 @@ BUILTIN_STEPS: tuple[StepType, ...] = (
     ),
     StepType(
         "read",
-        _obj(
-            {
-                "item": _ref("item-ref"),
-                "save": _SAVE,
-                "value": _ref("value"),
-                "quality": _ref("quality"),
-                "status": _ref("status"),
-                "timestamp": _ref("timestamp"),
-            },
-            ["item"],
-        ),
+        {
+            "anyOf": [
+                _ref("item-ref"),
+                _obj(
+                    {
+                        "item": _ref("item-ref"),
+                        "save": _SAVE,
+                        "value": _ref("value"),
+                        "quality": _ref("quality"),
+                        "status": _ref("status"),
+                        "timestamp": _ref("timestamp"),
+                    },
+                    ["item"],
+                ),
+            ],
+            "errorMessage": "must be an item or {item, save, value, quality, status, timestamp}",
+        },
         description="The item's current value (advises for the moment if needed); save: it.",
         shorthand="item",
     ),
