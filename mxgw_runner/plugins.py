@@ -8,6 +8,7 @@ then modules named with ``--plugin``. Every failure names the plugin.
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 from collections.abc import Sequence
 
 import pluggy
@@ -36,10 +37,27 @@ def build_plugin_manager(
         try:
             pm.load_setuptools_entrypoints(hookspecs.ENTRY_POINT_GROUP)
         except Exception as exc:
-            raise PluginError(f"could not load an installed mxgw_runner plugin: {exc}") from exc
+            raise PluginError(_entry_point_failure(pm, exc)) from exc
     for name in plugins:
         load_plugin(pm, name)
     return pm
+
+
+def _entry_point_failure(pm: pluggy.PluginManager, exc: Exception) -> str:
+    """Name the installed plugin whose entry point failed (pluggy's error does not)."""
+    for ep in importlib.metadata.entry_points(group=hookspecs.ENTRY_POINT_GROUP):
+        if pm.has_plugin(ep.name) or pm.is_blocked(ep.name):
+            continue
+        dist = getattr(getattr(ep, "dist", None), "name", None) or "an installed package"
+        try:
+            ep.load()
+        except Exception as load_exc:
+            return (
+                f"plugin {ep.name!r} (entry point {ep.value!r} from {dist}) could not be "
+                f"loaded: {type(load_exc).__name__}: {load_exc}"
+            )
+        return f"plugin {ep.name!r} (entry point {ep.value!r} from {dist}) is not valid: {exc}"
+    return f"an installed mxgw_runner plugin could not be loaded: {type(exc).__name__}: {exc}"
 
 
 def load_plugin(pm: pluggy.PluginManager, module_name: str) -> None:

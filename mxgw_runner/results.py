@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 from mxgw_runner.matching import ObservedEvent, json_value, quality_name
 
@@ -194,6 +195,23 @@ class RunResult:
             "summary": self.counts(),
             "scenarios": [s.to_dict() for s in self.scenarios],
         }
+
+
+def safe_endpoint(endpoint: str | None) -> str | None:
+    """An endpoint fit for reports: no user info, no query string (where keys hide)."""
+    if not endpoint:
+        return endpoint
+    parts = urlsplit(endpoint if "//" in endpoint else f"//{endpoint}")
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = f"{host}:{port}" if port is not None else host
+    scheme = f"{parts.scheme}://" if parts.scheme else ""
+    return f"{scheme}{netloc}{parts.path}"
 
 
 def json_value_deep(value: Any) -> Any:

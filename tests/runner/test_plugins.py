@@ -140,3 +140,24 @@ def test_misspelt_hook_is_refused(plugin_dir: Path) -> None:
     pm = build_plugin_manager([name], entry_points=False)
     with pytest.raises(Exception, match="mxgw_register_step"):
         pm.check_pending()
+
+
+def install_entry_point(directory: Path, name: str, module: str) -> None:
+    """A minimal installed distribution declaring an ``mxgw_runner`` entry point."""
+    info = directory / f"{name}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[mxgw_runner]\n{name} = {module}\n")
+
+
+def test_entry_point_plugins_are_loaded(plugin_dir: Path) -> None:
+    module = make_module(plugin_dir, "mxgw_test_ep_module", PLUGIN)
+    install_entry_point(plugin_dir, "mxgw-test-ep", module)
+    registry = collect_step_types(build_plugin_manager())
+    assert registry.owner("set-quality") == "mxgw-test-ep"
+
+
+def test_broken_entry_point_is_named(plugin_dir: Path) -> None:
+    install_entry_point(plugin_dir, "mxgw-test-ep-broken", "mxgw_no_such_module_here")
+    with pytest.raises(PluginError, match=r"plugin 'mxgw-test-ep-broken' \(entry point"):
+        build_plugin_manager()

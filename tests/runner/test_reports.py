@@ -20,7 +20,14 @@ from mxgw_runner.redact import Redactor
 from mxgw_runner.reports.console import QUIET, VERBOSE, ConsoleReporter
 from mxgw_runner.reports.json_report import render_json, write_json_report
 from mxgw_runner.reports.junit import classname_for, render_junit, write_junit
-from mxgw_runner.results import CleanupResult, Outcome, RunResult, ScenarioResult, StepResult
+from mxgw_runner.results import (
+    CleanupResult,
+    Outcome,
+    RunResult,
+    ScenarioResult,
+    StepResult,
+    safe_endpoint,
+)
 from mxgw_runner.schemas import load_packaged
 
 XSD = Path(__file__).parent / "data" / "junit.xsd"
@@ -290,3 +297,16 @@ def test_console_nested_steps_are_indented() -> None:
         StepResult(1, "wait", "", 3, number="05.1.01", duration=1.5), file="f.yaml"
     )
     assert out.getvalue() == "      ✓ 05.1.01 wait  1.50 s\n"
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "safe"),
+    [
+        ("localhost:5000", "localhost:5000"),
+        ("https://op:secret@gw01:5001/?api_key=abc", "https://gw01:5001/"),
+        ("[::1]:5000", "[::1]:5000"),
+        (None, None),
+    ],
+)
+def test_safe_endpoint_drops_credentials(endpoint: str | None, safe: str | None) -> None:
+    assert safe_endpoint(endpoint) == safe
