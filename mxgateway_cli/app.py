@@ -67,7 +67,7 @@ class CliParser(argparse.ArgumentParser):
     """An ArgumentParser that raises ``UsageError`` instead of printing and exiting."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+        raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
 def _epilog(command: Command) -> str:

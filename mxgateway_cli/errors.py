@@ -107,6 +107,16 @@ _COMMAND_EXIT_BY_NAME: dict[str, ExitCode] = {
 }
 
 
+def _dedupe(message: str) -> str:
+    """Drop repeated parts of a ``;``-joined message (the same gateway text often arrives as
+    status diagnostic, protocol message and diagnostic message at once)."""
+    kept: list[str] = []
+    for part in message.split("; "):
+        if part and not any(part in earlier for earlier in kept):
+            kept.append(part)
+    return "; ".join(kept)
+
+
 def _command_error(exc: MxGatewayCommandError) -> CliError:
     code = exc.protocol_code_name
     if isinstance(exc, MxAccessFailureError):
@@ -116,7 +126,7 @@ def _command_error(exc: MxGatewayCommandError) -> CliError:
     else:
         exit_code = _COMMAND_EXIT_BY_NAME.get(code, ExitCode.REJECTED)
     return CliError(
-        str(exc),
+        _dedupe(str(exc)),
         exit_code,
         type(exc).__name__,
         code,
