@@ -120,6 +120,17 @@ class _FileScope:
 
 
 @dataclass
+class _Loaded:
+    """A file that parsed: its document, its static scope, its steps and the names it saves."""
+
+    doc: YamlDocument
+    data: dict[str, Any]
+    scope: _FileScope
+    steps: tuple[Step, ...]
+    saved: set[str]
+
+
+@dataclass
 class _Run:
     """State of one :func:`check_scenario` call."""
 
@@ -256,7 +267,7 @@ class _Run:
 
     def load_file(
         self, path: Path, stack: list[Path], outer_known: Mapping[str, Any]
-    ) -> tuple[YamlDocument, dict[str, Any], _FileScope, tuple[Step, ...]] | None:
+    ) -> _Loaded | None:
         try:
             doc = read_yaml_file(path, display=_display_name(path))
         except ScenarioError as exc:
@@ -280,7 +291,8 @@ class _Run:
         steps = self.steps(
             doc, path, raw_steps if isinstance(raw_steps, list) else [], "/steps", known, stack
         )
-        return doc, data, scope, steps
+        saved = {name for name, value in known.items() if value is V.UNKNOWN}
+        return _Loaded(doc, data, scope, steps, saved)
 
     def steps(
         self,
@@ -519,8 +531,9 @@ class _Run:
                     doc, f"{body_ptr}/file", f"included file {file_value!r} is invalid (see above)"
                 )
             return (), target, empty
-        _doc, _data, scope, steps = loaded
-        return steps, target, MappingProxyType(dict(scope.values))
+        for name in loaded.saved - set(overrides):
+            known[name] = V.UNKNOWN  # a save: inside the include is visible after it
+        return loaded.steps, target, MappingProxyType(dict(loaded.scope.values))
 
 
 def _has_refs(value: Any) -> bool:
@@ -574,7 +587,7 @@ def check_scenario(
     loaded = run.load_file(resolved, [resolved], {})
     if loaded is None or run.diagnostics:
         return None, _in_file_order(run.diagnostics)
-    doc, data, scope, steps = loaded
+    doc, data, scope, steps = loaded.doc, loaded.data, loaded.scope, loaded.steps
     static = dict(scope.values)
     timeouts = _timeouts(run, doc, data.get("timeouts") or {}, static)
     texts: dict[str, Any] = {}

@@ -402,3 +402,23 @@ def test_bad_cli_var_is_a_usage_error() -> None:
     with pytest.raises(ScenarioError) as info:
         parse_cli_vars(["novalue", "ok=1"])
     assert "name=value" in str(info.value)
+
+
+def test_saves_inside_for_each_and_include_are_visible_after_them(write: WriteFile) -> None:
+    write("inc.yaml", "steps:\n  - read: {item: pv, save: inner}\n")
+    path = write(
+        "main.yaml",
+        """
+        steps:
+          - for-each:
+              items: [a, b]
+              steps:
+                - read: {item: "${row}", save: last}
+          - include: inc.yaml
+          - write: {item: sp, value: "${last}"}
+          - write: {item: sp, value: "${inner}"}
+          - write: {item: sp, value: "${row}"}
+        """,
+    )
+    (d,) = diagnostics(path)
+    assert d.line == 9 and d.message.startswith("unknown variable ${row}")
