@@ -53,7 +53,8 @@ class Step:
     (``{"items": [a, b]}``, ``{"for": "2s"}``), and an empty body as ``{}``.
     ``steps`` holds nested steps: the body of ``for-each`` and the loaded steps of
     ``include``. ``marks`` maps JSON pointers inside the body (``/value/approx``)
-    to their location so the engine can locate run-time errors precisely.
+    to their location so the engine can locate run-time errors precisely. ``name``
+    is kept as written (it may hold ``${row.tag}``); resolve it at run time.
     """
 
     kind: str
