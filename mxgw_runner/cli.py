@@ -51,6 +51,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line of ``mxgw-run``."""
     p = _Parser(
@@ -59,45 +69,95 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("paths", nargs="+", metavar="SCENARIO_OR_DIR",
-                   help="scenario files, or directories of *.yaml/*.yml scenarios")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        metavar="SCENARIO_OR_DIR",
+        help="scenario files, or directories of *.yaml/*.yml scenarios",
+    )
     p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     c = p.add_argument_group("connection options")
-    c.add_argument("--endpoint", metavar="HOST:PORT",
-                   help="gateway address (default: $MXGATEWAY_ENDPOINT, else localhost:5000)")
+    c.add_argument(
+        "--endpoint",
+        metavar="HOST:PORT",
+        help="gateway address (default: $MXGATEWAY_ENDPOINT, else localhost:5000)",
+    )
     t = c.add_mutually_exclusive_group()
-    t.add_argument("--plaintext", dest="transport", action="store_const", const="plaintext",
-                   help="no TLS (default for loopback endpoints)")
-    t.add_argument("--tls", dest="transport", action="store_const", const="tls",
-                   help="TLS (default for every other endpoint)")
+    t.add_argument(
+        "--plaintext",
+        dest="transport",
+        action="store_const",
+        const="plaintext",
+        help="no TLS (default for loopback endpoints)",
+    )
+    t.add_argument(
+        "--tls",
+        dest="transport",
+        action="store_const",
+        const="tls",
+        help="TLS (default for every other endpoint)",
+    )
     c.add_argument("--ca-file", metavar="PEM", help="CA of the gateway's certificate")
-    c.add_argument("--server-name-override", metavar="NAME",
-                   help="host name to verify in the gateway's certificate")
-    c.add_argument("--api-key-env", metavar="NAME",
-                   help="environment variable holding the API key (e.g. MXGATEWAY_API_KEY)")
-    c.add_argument("--simulate", nargs="?", const="", default=None, metavar="GALAXY",
-                   help="run against an embedded simulator on loopback (default galaxy, or "
-                        "the galaxy file given)")
+    c.add_argument(
+        "--server-name-override",
+        metavar="NAME",
+        help="host name to verify in the gateway's certificate",
+    )
+    c.add_argument(
+        "--api-key-env",
+        metavar="NAME",
+        help="environment variable holding the API key (e.g. MXGATEWAY_API_KEY)",
+    )
+    c.add_argument(
+        "--connect-timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        default=10.0,
+        help="how long to wait for the gateway to accept the connection (default 10)",
+    )
+    c.add_argument(
+        "--simulate",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="GALAXY",
+        help="run against an embedded simulator on loopback (default galaxy, or "
+        "the galaxy file given)",
+    )
     r = p.add_argument_group("run options")
-    r.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
-                   help="set a variable (over vars: and --vars-file)")
-    r.add_argument("--vars-file", action="append", default=[], metavar="FILE",
-                   help="YAML mapping of variables")
+    r.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a variable (over vars: and --vars-file)",
+    )
+    r.add_argument(
+        "--vars-file", action="append", default=[], metavar="FILE", help="YAML mapping of variables"
+    )
     r.add_argument("--tag", action="append", default=[], help="run only scenarios with this tag")
     r.add_argument("--skip-tag", action="append", default=[], help="skip scenarios with this tag")
     r.add_argument("--fail-fast", action="store_true", help="stop after the first failed scenario")
-    r.add_argument("--validate", action="store_true",
-                   help="check files and variables only; connect to nothing")
-    r.add_argument("--plan", action="store_true",
-                   help="list the steps and every write they would make; connect to nothing")
+    r.add_argument(
+        "--validate", action="store_true", help="check files and variables only; connect to nothing"
+    )
+    r.add_argument(
+        "--plan",
+        action="store_true",
+        help="list the steps and every write they would make; connect to nothing",
+    )
     r.add_argument("--read-only", action="store_true", help="refuse scenarios that write")
     o = p.add_argument_group("output options")
     o.add_argument("--report-json", metavar="FILE", help="write a JSON report")
     o.add_argument("--report-junit", metavar="FILE", help="write a JUnit XML report")
     v = o.add_mutually_exclusive_group()
     v.add_argument("-q", "--quiet", action="store_true", help="only failures and the summary")
-    v.add_argument("-v", "--verbose", action="store_true",
-                   help="also what passing checks observed, and event timelines")
+    v.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also what passing checks observed, and event timelines",
+    )
     return p
 
 
@@ -126,7 +186,8 @@ def discover(paths: Sequence[str]) -> tuple[list[Path], list[str]]:
         path = Path(text)
         if path.is_dir():
             found = sorted(
-                p for p in path.iterdir()
+                p
+                for p in path.iterdir()
                 if p.suffix in (".yaml", ".yml") and p.is_file() and _has_steps(p)
             )
             if not found:
@@ -242,8 +303,11 @@ def _console_plugin(reporter: ConsoleReporter) -> object:
     from mxgw_runner.hookspecs import hookimpl
 
     class ConsolePlugin:
+        seen: set[str] = set()
+
         @hookimpl
         def mxgw_scenario_start(self, scenario: Any) -> None:
+            self.seen.add(str(scenario.path))
             reporter.scenario_started(str(scenario.path), scenario.name)
 
         @hookimpl
@@ -280,7 +344,8 @@ async def run_scenarios(
 
     verbosity = QUIET if args.quiet else VERBOSE if args.verbose else NORMAL
     reporter = ConsoleReporter(sys.stdout, verbosity=verbosity, redactor=redactor)
-    pm.register(_console_plugin(reporter), name="mxgw-run-console")
+    console = _console_plugin(reporter)
+    pm.register(console, name="mxgw-run-console")
     interrupts = Interrupts()
     with installed(interrupts):
         async with contextlib.AsyncExitStack() as stack:
@@ -300,6 +365,10 @@ async def run_scenarios(
             )
             engine = Engine(registry, pm, options, redactor=redactor, interrupts=interrupts)
             result = await engine.run(scenarios)
+        for scenario_result in result.scenarios:
+            if scenario_result.file not in console.seen:  # type: ignore[attr-defined]
+                reporter.scenario_started(scenario_result.file, scenario_result.name)
+                reporter.scenario_finished(scenario_result)
         code = int(exit_code_for(result, invalid=engine.invalid))
         writers = {w.name: w for w in builtin_writers()}
         for name, target in (("json", args.report_json), ("junit", args.report_junit)):
@@ -361,8 +430,11 @@ def _main(argv: list[str]) -> int:
     if args.read_only:
         refused = [step for s in scenarios for step, _ in writes_of(s)]
         for step in refused:
-            print(f"{step.location.file}:{step.line}:{step.column}: step {step.index} write: "
-                  "--read-only refuses scenarios that write", file=sys.stderr)
+            print(
+                f"{step.location.file}:{step.line}:{step.column}: step {step.index} write: "
+                "--read-only refuses scenarios that write",
+                file=sys.stderr,
+            )
         if refused:
             return EXIT_USAGE
     selected = select(scenarios, args.tag, args.skip_tag)
@@ -384,6 +456,7 @@ def _main(argv: list[str]) -> int:
                 ca_file=args.ca_file,
                 server_name_override=args.server_name_override,
                 api_key_env=args.api_key_env,
+                connect_timeout=args.connect_timeout,
             )
         except ConnectionOptionError as exc:
             _err(str(exc))

@@ -81,6 +81,7 @@ def resolve_connection(
     ca_file: str | None,
     server_name_override: str | None,
     api_key_env: str | None,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     env: Mapping[str, str] | None = None,
 ) -> Connection:
     """Settings from the options: plaintext by default on loopback, TLS elsewhere."""
@@ -105,4 +106,6 @@ def resolve_connection(
     )
     if ca_file is not None and not os.path.isfile(ca_file):
         raise ConnectionOptionError(f"--ca-file: {ca_file}: no such file")
-    return Connection(address, plaintext, ca_file, server_name_override, api_key=api_key)
+    return Connection(
+        address, plaintext, ca_file, server_name_override, connect_timeout, api_key=api_key
+    )

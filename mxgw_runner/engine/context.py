@@ -16,7 +16,7 @@ from mxgw_runner.model import Scenario, Step
 from mxgw_runner.steptypes import StepContext
 
 if TYPE_CHECKING:
-    from mxgw_runner.engine.cleanup import CleanupStack
+    from mxgw_runner.engine.cleanup import CleanupOutcome, CleanupStack
     from mxgw_runner.engine.recorder import Recorder
     from mxgw_runner.engine.runner import ScenarioRun
 
@@ -153,6 +153,10 @@ class RunContext:
     def add_secret(self, text: str) -> None:
         """A text that must never appear in any report or output (a password)."""
         self._run.engine.redactor.add([text])
+
+    def record_cleanup(self, outcomes: Sequence[CleanupOutcome]) -> None:
+        """Report undo actions an explicit step ran early (close-session, unregister)."""
+        self._run.record_cleanup(outcomes)
 
     def note(self, text: str) -> None:
         """A line of detail for the step's report message (no printing)."""

@@ -92,6 +92,7 @@ class Engine:
         self.invalid = False
         self.result = RunResult(tool_version=__version__, start=_now(), endpoint=options.endpoint)
         self._client: Any = None
+        self._connect_error: str | None = None
         self._client_lock = asyncio.Lock()
 
     async def client(self) -> Any:
@@ -109,15 +110,38 @@ class Engine:
         if client is not None:
             await client.close()
 
+    async def _connect_first(self) -> str | None:
+        """Connect before the first scenario; on failure, the reason every scenario errs."""
+        task = asyncio.get_running_loop().create_task(self.client())
+        self.interrupts.steps_task = task
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if not task.done():
+                task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            return f"not run: interrupted by {self.interrupts.signal_name() or 'cancellation'}"
+        except Exception as exc:
+            self._connect_error = f"cannot connect: {judge(exc).message}"
+            return self._connect_error
+        finally:
+            self.interrupts.steps_task = None
+        return None
+
     async def run(self, scenarios: Sequence[Scenario]) -> RunResult:
         """Run every scenario in order; the result is complete even when interrupted."""
         stop_reason: str | None = None
         try:
+            if scenarios and self.options.connect is not None:
+                stop_reason = await self._connect_first()
             for scenario in scenarios:
                 if stop_reason is None and self.interrupts.interrupted:
                     stop_reason = f"not run: interrupted by {self.interrupts.signal_name()}"
                 if stop_reason is not None:
-                    self.result.scenarios.append(_skipped_scenario(scenario, stop_reason))
+                    status = Outcome.SKIPPED
+                    if self._connect_error is not None:
+                        status = Outcome.ERROR
+                    self.result.scenarios.append(_skipped_scenario(scenario, stop_reason, status))
                     continue
                 self.redactor.add(scenario.secret_values)
                 outcome = await ScenarioRun(self, scenario).execute()
@@ -132,11 +156,13 @@ class Engine:
         return self.result
 
 
-def _skipped_scenario(scenario: Scenario, reason: str) -> ScenarioResult:
+def _skipped_scenario(
+    scenario: Scenario, reason: str, status: Outcome = Outcome.SKIPPED
+) -> ScenarioResult:
     result = ScenarioResult(
         file=str(scenario.path),
         name=scenario.name,
-        status=Outcome.SKIPPED,
+        status=status,
         tags=scenario.tags,
         metadata=dict(scenario.metadata),
         message=reason,
@@ -392,6 +418,8 @@ class ScenarioRun:
                 if not task.done():
                     task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+                # Cancelled before it even started: every entry is still on the stack.
+                outcomes.extend(self._abandon_all())
             finally:
                 interrupts.cleanup_task = None
             if task.done() and not task.cancelled() and task.exception() is not None:
@@ -401,6 +429,16 @@ class ScenarioRun:
         if self.state is not None:
             # Whatever happened, stop reading the session's events.
             await self.state.recorder.stop()
+        self.record_cleanup(outcomes)
+        left = [f"{o.action} {o.target}" for o in outcomes if o.outcome == C.ABANDONED]
+        if left:
+            self.result.message = _join(
+                self.result.message,
+                "cleanup abandoned by a second Ctrl-C; left open: " + ", ".join(left),
+            )
+
+    def record_cleanup(self, outcomes: Sequence[CleanupOutcome]) -> None:
+        """Add undo outcomes to the scenario's cleanup results."""
         for outcome in outcomes:
             self.result.cleanup.append(
                 CleanupResult(
@@ -410,12 +448,6 @@ class ScenarioRun:
                     message=outcome.message,
                     duration=outcome.duration,
                 )
-            )
-        left = [f"{o.action} {o.target}" for o in outcomes if o.outcome == C.ABANDONED]
-        if left:
-            self.result.message = _join(
-                self.result.message,
-                "cleanup abandoned by a second Ctrl-C; left open: " + ", ".join(left),
             )
 
     def _abandon_all(self) -> list[CleanupOutcome]:

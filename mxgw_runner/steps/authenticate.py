@@ -37,5 +37,4 @@ async def run_authenticate(ctx: StepContext) -> StepOutcome:
     alias = ctx.params.get("as")
     if alias:
         state.users[str(alias)] = user_id
-    rc.note(f"user id {user_id}")
-    return StepOutcome(observed_value=user_id)
+    return StepOutcome(message=f"user id {user_id}")

@@ -33,8 +33,7 @@ async def run_register(ctx: StepContext) -> StepOutcome:
             state.server_handle = None
 
     ctx.push_cleanup(UNREGISTER, name, unregister)
-    rc.note(f"server handle {handle}")
-    return StepOutcome(observed_value=handle)
+    return StepOutcome(message=f"server handle {handle}")
 
 
 async def run_unregister(ctx: StepContext) -> StepOutcome | None:
@@ -55,6 +54,7 @@ async def run_unregister(ctx: StepContext) -> StepOutcome | None:
     state.items.clear()
     state.by_handle.clear()
     state.users.clear()
+    rc.record_cleanup(outcomes)
     failed = [o for o in outcomes if o.outcome != "passed"]
     if failed:
         raise StepFailed(

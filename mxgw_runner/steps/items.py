@@ -35,8 +35,7 @@ async def run_add_item(ctx: StepContext) -> StepOutcome:
         state.remove(item)
 
     ctx.push_cleanup(REMOVE, alias, remove)
-    rc.note(f"item handle {handle}")
-    return StepOutcome(observed_value=handle)
+    return StepOutcome(message=f"item handle {handle}")
 
 
 async def run_remove_item(ctx: StepContext) -> None:

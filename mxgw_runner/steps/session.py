@@ -71,6 +71,7 @@ async def run_close_session(ctx: StepContext) -> StepOutcome:
     state.closed = True
     await state.recorder.stop()
     final = await session.close("close-session step", timeout=ctx.timeout)
+    rc.record_cleanup(outcomes)
     failed = [o for o in outcomes if o.outcome != "passed"]
     if failed:
         raise StepFailed(
