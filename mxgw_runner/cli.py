@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from mxgw_runner import __version__
+from mxgw_runner.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from mxgw_runner.engine.connection import Connection
@@ -298,29 +299,30 @@ def print_plan(scenarios: Sequence[Scenario], out: TextIO) -> None:
             out.write(f"    {step.location.file}:{step.line}: {text}\n")
 
 
-def _console_plugin(reporter: ConsoleReporter) -> object:
-    """A plugin object streaming the run to the console through the engine's hooks."""
-    from mxgw_runner.hookspecs import hookimpl
+class ConsolePlugin:
+    """Streams the run to the console through the engine's hooks (steps never print)."""
 
-    class ConsolePlugin:
-        seen: set[str] = set()
+    def __init__(self, reporter: ConsoleReporter) -> None:
+        self.reporter = reporter
+        self.seen: set[str] = set()
 
-        @hookimpl
-        def mxgw_scenario_start(self, scenario: Any) -> None:
-            self.seen.add(str(scenario.path))
-            reporter.scenario_started(str(scenario.path), scenario.name)
+    @hookimpl
+    def mxgw_scenario_start(self, scenario: Any) -> None:
+        """Print the scenario's header."""
+        self.seen.add(str(scenario.path))
+        self.reporter.scenario_started(str(scenario.path), scenario.name)
 
-        @hookimpl
-        def mxgw_step_finish(self, scenario: Any, step: Any, result: Any) -> None:
-            reporter.step_finished(result, file=str(scenario.path))
+    @hookimpl
+    def mxgw_step_finish(self, scenario: Any, step: Any, result: Any) -> None:
+        """Print the step's line as soon as it has a result."""
+        self.reporter.step_finished(result, file=str(scenario.path))
 
-        @hookimpl
-        def mxgw_scenario_finish(self, scenario: Any, result: Any) -> None:
-            for entry in result.cleanup:
-                reporter.cleanup_finished(entry)
-            reporter.scenario_finished(result)
-
-    return ConsolePlugin()
+    @hookimpl
+    def mxgw_scenario_finish(self, scenario: Any, result: Any) -> None:
+        """Print the cleanup actions and the scenario's outcome."""
+        for entry in result.cleanup:
+            self.reporter.cleanup_finished(entry)
+        self.reporter.scenario_finished(result)
 
 
 async def run_scenarios(
@@ -344,7 +346,7 @@ async def run_scenarios(
 
     verbosity = QUIET if args.quiet else VERBOSE if args.verbose else NORMAL
     reporter = ConsoleReporter(sys.stdout, verbosity=verbosity, redactor=redactor)
-    console = _console_plugin(reporter)
+    console = ConsolePlugin(reporter)
     pm.register(console, name="mxgw-run-console")
     interrupts = Interrupts()
     with installed(interrupts):
@@ -366,7 +368,7 @@ async def run_scenarios(
             engine = Engine(registry, pm, options, redactor=redactor, interrupts=interrupts)
             result = await engine.run(scenarios)
         for scenario_result in result.scenarios:
-            if scenario_result.file not in console.seen:  # type: ignore[attr-defined]
+            if scenario_result.file not in console.seen:
                 reporter.scenario_started(scenario_result.file, scenario_result.name)
                 reporter.scenario_finished(scenario_result)
         code = int(exit_code_for(result, invalid=engine.invalid))
