@@ -22,7 +22,6 @@ from mxgateway import (
     MxAccessFailureError,
     MxGatewayCommandError,
     MxGatewayError,
-    PermissionDeniedError,
     SessionFaultedError,
     ValueConversionError,
     WorkerUnavailableError,
@@ -152,8 +151,8 @@ def classify(exc: BaseException, *, endpoint: str = "") -> CliError:
         unreachable = isinstance(exc, GatewayUnavailableError | DeadlineExceededError)
         if unreachable and endpoint and endpoint not in message:
             message = f"{message} (endpoint {endpoint})"
-        if isinstance(exc, AuthenticationError | PermissionDeniedError):
-            message = f"{message} (check the API key given with --api-key-env)"
+        if isinstance(exc, AuthenticationError):
+            message = f"{message} (check the API key: --api-key-env NAME)"
         return CliError(message, exit_code, type(exc).__name__, exc.code.name)
     if isinstance(exc, MxGatewayError):
         return CliError(str(exc), ExitCode.REJECTED, type(exc).__name__, "CLIENT_ERROR")

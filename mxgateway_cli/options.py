@@ -185,26 +185,26 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def validate_endpoint(endpoint: str) -> str:
+def validate_endpoint(endpoint: str, source: str = "--endpoint") -> str:
     """Check ``HOST:PORT`` (``[v6]:PORT`` too); an error names the option and the value."""
     text = endpoint.strip()
     hint = "expected HOST:PORT, e.g. localhost:5000 or [::1]:5000"
     if not text:
-        raise UsageError(f"--endpoint: empty address; {hint}", "INVALID_ENDPOINT")
+        raise UsageError(f"{source}: empty address; {hint}", "INVALID_ENDPOINT")
     if text.startswith("["):
         end = text.find("]")
         if end < 0 or not text[end + 1 :].startswith(":"):
-            raise UsageError(f"--endpoint: {endpoint!r} is not valid; {hint}", "INVALID_ENDPOINT")
+            raise UsageError(f"{source}: {endpoint!r} is not valid; {hint}", "INVALID_ENDPOINT")
         host, port = text[1:end], text[end + 2 :]
     else:
         host, sep, port = text.rpartition(":")
         if not sep or ":" in host:
-            raise UsageError(f"--endpoint: {endpoint!r} is not valid; {hint}", "INVALID_ENDPOINT")
+            raise UsageError(f"{source}: {endpoint!r} is not valid; {hint}", "INVALID_ENDPOINT")
     if not host or any(c.isspace() or c in "/\\@?#" for c in host):
-        raise UsageError(f"--endpoint: {endpoint!r} has no valid host; {hint}", "INVALID_ENDPOINT")
+        raise UsageError(f"{source}: {endpoint!r} has no valid host; {hint}", "INVALID_ENDPOINT")
     if not port.isdigit() or not 0 < int(port) < 65536:
         raise UsageError(
-            f"--endpoint: {endpoint!r} has no valid port (1-65535); {hint}", "INVALID_ENDPOINT"
+            f"{source}: {endpoint!r} has no valid port (1-65535); {hint}", "INVALID_ENDPOINT"
         )
     return text
 
@@ -223,7 +223,10 @@ def read_env_secret(name: str, option: str) -> str:
 
 def resolve_connection(args: argparse.Namespace) -> ConnectionSettings:
     """Turn the parsed options into settings, with usage errors for bad combinations."""
-    endpoint = validate_endpoint(args.endpoint or os.environ.get(ENDPOINT_ENV) or DEFAULT_ENDPOINT)
+    if args.endpoint is not None:
+        endpoint = validate_endpoint(args.endpoint)
+    else:
+        endpoint = validate_endpoint(os.environ.get(ENDPOINT_ENV) or DEFAULT_ENDPOINT, ENDPOINT_ENV)
     if args.api_key is not None and args.api_key_env is not None:
         raise UsageError("--api-key and --api-key-env cannot be used together")
     api_key: str | None = None

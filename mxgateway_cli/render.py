@@ -320,6 +320,7 @@ def read_result_doc(result: pb.BulkReadResult) -> JsonDict:
 
 
 def raw_doc(message: Message) -> JsonDict:
-    """The protobuf JSON of a message (camelCase names, enum names), for ``--raw``."""
-    result: JsonDict = json_format.MessageToDict(message)
+    """The protobuf JSON of a message for ``--raw``: camelCase names, enum names, and every
+    field printed (defaults too), the shape of the fixtures in ``fixtures/``."""
+    result: JsonDict = json_format.MessageToDict(message, always_print_fields_with_no_presence=True)
     return result

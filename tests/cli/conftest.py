@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
 from cli_helpers import Gateway
+
 from mxgw_sim.testing import SimProcess
 
 

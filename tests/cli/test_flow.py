@@ -87,7 +87,8 @@ def test_item_commands_send_the_matching_kinds(gateway: Gateway, session: str) -
 def test_advise_twice_is_an_mxaccess_failure_with_statuses(gateway: Gateway, session: str) -> None:
     s = ["--session-id", session]
     sh = str(gateway.ok("register", *s)["server_handle"])
-    ih = str(gateway.ok("add-item", *s, "--server-handle", sh, "--item", "Types.Bool")["item_handle"])
+    added = gateway.ok("add-item", *s, "--server-handle", sh, "--item", "Types.Bool")
+    ih = str(added["item_handle"])
     pair = ["--server-handle", sh, "--item-handle", ih]
     gateway.ok("advise", *s, *pair)
     error = gateway.run("advise", *s, *pair, "--json").expect(5).doc["error"]
@@ -112,9 +113,11 @@ def test_closed_session_is_exit_6(gateway: Gateway) -> None:
 def test_drain_events_returns_pending_events(gateway: Gateway, session: str) -> None:
     s = ["--session-id", session]
     sh = str(gateway.ok("register", *s)["server_handle"])
-    ih = str(gateway.ok("add-item", *s, "--server-handle", sh, "--item", "Pump102.ReadOnly")[
-        "item_handle"
-    ])
+    ih = str(
+        gateway.ok("add-item", *s, "--server-handle", sh, "--item", "Pump102.ReadOnly")[
+            "item_handle"
+        ]
+    )
     gateway.ok("advise", *s, "--server-handle", sh, "--item-handle", ih)
     drained = gateway.ok("drain-events", *s, "--max-events", "10")
     assert drained["kind"] == "DRAIN_EVENTS"

@@ -6,10 +6,10 @@ import argparse
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from cli_helpers import CliRun, run_cli
 
 from mxgateway_cli.app import build_parser
 from mxgateway_cli.commands import COMMANDS
-from cli_helpers import CliRun, run_cli
 
 
 def _subparsers() -> dict[str, argparse.ArgumentParser]:

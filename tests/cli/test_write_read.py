@@ -74,9 +74,13 @@ def test_authenticate_and_secured_writes(gateway: Gateway, session: str) -> None
     env = {"OP_PW": "operator2", "SUP_PW": "supervisor1"}
     ids = {}
     for user, var in (("operator2", "OP_PW"), ("supervisor", "SUP_PW")):
-        doc = gateway.run(
-            "authenticate", *s, *h, "--user", user, "--password-env", var, "--json", env=env
-        ).expect(0).doc
+        doc = (
+            gateway.run(
+                "authenticate", *s, *h, "--user", user, "--password-env", var, "--json", env=env
+            )
+            .expect(0)
+            .doc
+        )
         assert doc["kind"] == "AUTHENTICATE_USER" and doc["user_id"] > 0
         ids[user] = str(doc["user_id"])
     assert ids["operator2"] != ids["supervisor"]
@@ -119,7 +123,8 @@ def test_authenticate_failures_never_show_the_password(gateway: Gateway, session
 def test_write_before_the_first_data_change_fails(gateway: Gateway, session: str) -> None:
     s = ["--session-id", session]
     sh = str(gateway.ok("register", *s)["server_handle"])
-    ih = str(gateway.ok("add-item", *s, "--server-handle", sh, "--item", "Types.Int")["item_handle"])
+    added = gateway.ok("add-item", *s, "--server-handle", sh, "--item", "Types.Int")
+    ih = str(added["item_handle"])
     run = gateway.run(
         "write", *s, "--server-handle", sh, "--item-handle", ih, "--value", "1", "--json"
     )

@@ -1,0 +1,134 @@
+"""smoke, stream-events endings (count, timeout, Ctrl-C) and one stream per session."""
+
+from __future__ import annotations
+
+import selectors
+import signal
+import subprocess
+import time
+
+from cli_helpers import KEY_ENV, Gateway, clean_env, cli_command
+
+
+def _start(gateway: Gateway, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        cli_command(*args[:1], *gateway.options(), *args[1:]),
+        env=clean_env({KEY_ENV: gateway.api_key}),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _read_until(process: subprocess.Popen[str], marker: str, timeout: float = 20.0) -> str:
+    """Read stdout lines until one contains ``marker``; returns everything read."""
+    assert process.stdout is not None
+    seen = ""
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        while marker not in seen:
+            remaining = deadline - time.monotonic()
+            assert remaining > 0 and selector.select(remaining), f"no {marker!r} in {seen!r}"
+            line = process.stdout.readline()
+            assert line, f"process ended before {marker!r}: {seen!r}"
+            seen += line
+    return seen
+
+
+def _interrupt(process: subprocess.Popen[str]) -> tuple[int, str, str]:
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=20)
+    return process.returncode, out, err
+
+
+def test_smoke_runs_every_step_and_closes_its_session(gateway: Gateway) -> None:
+    run = gateway.run("smoke", "--item", "Pump102.ReadOnly", "--json").expect(0)
+    doc = run.doc
+    assert doc["steps"] == ["register", "add-item", "advise", "stream-events"]
+    assert doc["closed"] is True and doc["ok"] is True
+    assert doc["count"] == 1
+    (event,) = doc["events"]
+    assert (event["event"], event["value"], event["quality_class"]) == ("data_change", 3, "GOOD")
+    assert doc["session_id"] not in gateway.session_ids()
+
+
+def test_smoke_with_a_bad_reference_fails_with_the_status(gateway: Gateway) -> None:
+    run = gateway.run("smoke", "--item", "NoSuchObject.Attr", "--json").expect(5)
+    doc = run.doc
+    assert doc["closed"] is True and doc["ok"] is False
+    status = doc["events"][0]["statuses"][0]
+    assert status["category"] == "CONFIGURATION_ERROR"
+    assert doc["events"][0]["quality_class"] == "BAD"
+
+
+def test_smoke_timeout_is_exit_7_and_still_closes(gateway: Gateway) -> None:
+    start = time.monotonic()
+    run = gateway.run(
+        "smoke", "--item", "Pump102.ReadOnly", "--max-events", "3", "--timeout", "1", "--json"
+    )
+    error = run.expect(7).doc["error"]
+    assert time.monotonic() - start < 15
+    assert (error["type"], error["events"], error["expected"]) == ("TooFewEvents", 1, 3)
+    assert error["session_id"] not in gateway.session_ids()
+
+
+def test_smoke_closes_its_session_on_ctrl_c(gateway: Gateway) -> None:
+    process = _start(
+        gateway, "smoke", "--item", "Pump102.ReadOnly", "--max-events", "50", "--timeout", "60"
+    )
+    seen = _read_until(process, "data_change")
+    sid = seen.split()[1]
+    assert sid.startswith("session-")
+    code, _, err = _interrupt(process)
+    assert code == 130, err
+    assert "Traceback" not in err
+    assert "interrupted" in err
+    assert sid not in gateway.session_ids()
+
+
+def test_stream_events_ends_on_count_or_timeout(gateway: Gateway, session: str) -> None:
+    s = ["--session-id", session]
+    sh = str(gateway.ok("register", *s)["server_handle"])
+    gateway.ok("subscribe-bulk", *s, "--server-handle", sh, "--item", "Pump102.ReadOnly")
+    one = gateway.run("stream-events", *s, "--max-events", "1", "--timeout", "20", "--json")
+    assert len(one.expect(0).docs) == 1
+    # nothing more arrives: the timeout ends the stream with exit 0 and a note on stderr
+    short = gateway.run("stream-events", *s, "--max-events", "2", "--timeout", "0.5", "--json")
+    assert short.expect(0).stdout == ""
+    assert "0 of 2 events" in short.stderr
+    strict = gateway.run(
+        "stream-events", *s, "--max-events", "2", "--timeout", "0.5", "--require-all", "--json"
+    )
+    assert strict.expect(7).doc["error"]["code"] == "TOO_FEW_EVENTS"
+
+
+def test_stream_events_resumes_after_a_sequence(gateway: Gateway, session: str) -> None:
+    s = ["--session-id", session]
+    sh = str(gateway.ok("register", *s)["server_handle"])
+    gateway.ok(
+        "subscribe-bulk", *s, "--server-handle", sh,
+        "--item", "Pump102.ReadOnly", "--item", "Pump101.LastStart",
+    )  # fmt: skip
+    both = gateway.run("stream-events", *s, "--max-events", "2", "--timeout", "20", "--json")
+    first, second = both.expect(0).docs
+    again = gateway.run(
+        "stream-events", *s, "--after-sequence", str(first["worker_sequence"]),
+        "--max-events", "1", "--timeout", "20", "--json",
+    )  # fmt: skip
+    (replayed,) = again.expect(0).docs
+    assert replayed == second
+
+
+def test_second_stream_is_refused_and_ctrl_c_ends_the_first(gateway: Gateway, session: str) -> None:
+    s = ["--session-id", session]
+    sh = str(gateway.ok("register", *s)["server_handle"])
+    gateway.ok("subscribe-bulk", *s, "--server-handle", sh, "--item", "Pump102.ReadOnly")
+    first = _start(gateway, "stream-events", *s, "--timeout", "60", "--json")
+    _read_until(first, "data_change")
+    second = gateway.run("stream-events", *s, "--max-events", "1", "--json")
+    error = second.expect(8).doc["error"]
+    assert (error["code"], error["type"]) == ("ALREADY_EXISTS", "StreamAlreadyOpenError")
+    code, _, err = _interrupt(first)
+    assert code == 130 and "Traceback" not in err
