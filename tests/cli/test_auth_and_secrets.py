@@ -39,9 +39,17 @@ def test_missing_scope_is_exit_4(gateway: Gateway, session: str) -> None:
         gateway.ok("add-item", *s, "--server-handle", sh, "--item", "Types.Int")["item_handle"]
     )
     run = gateway.run(
-        "write", *s, "--server-handle", sh, "--item-handle", ih, "--value", "1", "--json",
+        "write",
+        *s,
+        "--server-handle",
+        sh,
+        "--item-handle",
+        ih,
+        "--value",
+        "1",
+        "--json",
         env={KEY_ENV: READ_KEY},
-    )  # fmt: skip
+    )
     error = run.expect(4).doc["error"]
     assert (error["code"], error["type"]) == ("PERMISSION_DENIED", "PermissionDeniedError")
     assert "scope" in error["message"]
@@ -82,7 +90,7 @@ def test_key_given_on_the_command_line_never_appears(gateway: Gateway) -> None:
             "int32",
             "--value",
             API_KEY,
-        ).expect(2),  # fmt: skip
+        ).expect(2),
         run_cli("register", *target, *key, *s, "--bogus", API_KEY, "--json").expect(2),
         run_cli(f"--api-key={API_KEY}", "register").expect(2),
         run_cli(
@@ -92,7 +100,7 @@ def test_key_given_on_the_command_line_never_appears(gateway: Gateway) -> None:
             "--connect-timeout",
             "0.5",
             *key,
-        ).expect(3),  # fmt: skip
+        ).expect(3),
         run_cli("close-session", *target, *key, *s, "--json").expect(0),
         run_cli("register", *target, *key, *s, "--json").expect(6),
         # a key given as the wrong key's value: the server's rejection does not echo it

@@ -32,8 +32,9 @@ def test_unreachable_endpoint_fails_within_the_connect_timeout() -> None:
     assert elapsed < 6, elapsed  # 1 s connect timeout plus interpreter start-up
     assert endpoint in error["message"]
     assert (error["code"], error["type"]) == ("UNAVAILABLE", "GatewayUnavailableError")
-    human = run_cli("register", "--endpoint", endpoint, "--connect-timeout", "0.5",
-                    "--session-id", "session-x")  # fmt: skip
+    human = run_cli(
+        "register", "--endpoint", endpoint, "--connect-timeout", "0.5", "--session-id", "session-x"
+    )
     assert endpoint in human.expect(3).stderr
     assert len(human.stderr.strip().splitlines()) == 1
 
@@ -77,18 +78,30 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def tls_sim(tls_files: dict[str, Path]) -> Iterator[SimProcess]:
     """A simulator serving TLS with the test CA's certificate."""
     with running_sim(
-        "--api-key", API_KEY, "--tls-cert", str(tls_files["cert"]),
-        "--tls-key", str(tls_files["key"]), "--log-level", "WARNING",
-    ) as sim:  # fmt: skip
+        "--api-key",
+        API_KEY,
+        "--tls-cert",
+        str(tls_files["cert"]),
+        "--tls-key",
+        str(tls_files["key"]),
+        "--log-level",
+        "WARNING",
+    ) as sim:
         assert sim.info["tls"] is True
         yield sim
 
 
 def test_tls_with_a_custom_ca(tls_sim: SimProcess, tls_files: dict[str, Path]) -> None:
     tls = [
-        "--endpoint", tls_sim.endpoint, "--ca-file", str(tls_files["ca"]),
-        "--server-name-override", SERVER_NAME, "--api-key-env", KEY_ENV,
-    ]  # fmt: skip
+        "--endpoint",
+        tls_sim.endpoint,
+        "--ca-file",
+        str(tls_files["ca"]),
+        "--server-name-override",
+        SERVER_NAME,
+        "--api-key-env",
+        KEY_ENV,
+    ]
     env = {KEY_ENV: API_KEY}
     run = run_cli("smoke", *tls, "--item", "Pump102.ReadOnly", "--json", env=env)
     assert run.expect(0).doc["closed"] is True
@@ -101,9 +114,17 @@ def test_tls_with_the_wrong_ca_fails_clearly(
     tls_sim: SimProcess, tls_files: dict[str, Path]
 ) -> None:
     run = run_cli(
-        "open-session", "--endpoint", tls_sim.endpoint, "--ca-file", str(tls_files["other_ca"]),
-        "--server-name-override", SERVER_NAME, "--connect-timeout", "2", "--json",
-    )  # fmt: skip
+        "open-session",
+        "--endpoint",
+        tls_sim.endpoint,
+        "--ca-file",
+        str(tls_files["other_ca"]),
+        "--server-name-override",
+        SERVER_NAME,
+        "--connect-timeout",
+        "2",
+        "--json",
+    )
     error = run.expect(3).doc["error"]
     assert tls_sim.endpoint in error["message"]
     assert "TLS" in error["message"] or "ca_file" in error["message"]

@@ -37,9 +37,17 @@ def test_readme_flow_passes_ids_between_processes(gateway: Gateway) -> None:
 
         new_value = initial["value"] + 1000
         written = gateway.ok(
-            "write", *s, "--server-handle", sh, "--item-handle", ih,
-            "--type", "int32", "--value", str(new_value),
-        )  # fmt: skip
+            "write",
+            *s,
+            "--server-handle",
+            sh,
+            "--item-handle",
+            ih,
+            "--type",
+            "int32",
+            "--value",
+            str(new_value),
+        )
         assert written["kind"] == "WRITE"
         assert (written["value"], written["value_type"]) == (new_value, "int32")
 

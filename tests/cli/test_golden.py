@@ -69,24 +69,51 @@ def test_golden_outputs(sim_factory: Callable[..., SimProcess]) -> None:
     s = ["--session-id", opened["session_id"]]
     check("register", gateway.ok("register", *s, "--client-name", "golden"))
     check("register-raw", gateway.ok("register", *s, "--client-name", "golden", "--raw"))
-    check("add-item", gateway.ok("add-item", *s, "--server-handle", "1", "--item",
-                                 "Pump102.ReadOnly"))  # fmt: skip
+    check(
+        "add-item", gateway.ok("add-item", *s, "--server-handle", "1", "--item", "Pump102.ReadOnly")
+    )
     pair = ["--server-handle", "1", "--item-handle", "1"]
     check("advise", gateway.ok("advise", *s, *pair))
     events = gateway.run("stream-events", *s, "--max-events", "1", "--timeout", "20", "--json")
     check("stream-events", events.expect(0).docs)
     check("advise-twice-error", gateway.run("advise", *s, *pair, "--json").expect(5).doc)
     read = gateway.run(
-        "read", *s, "--server-handle", "1", "--item", "Pump101.LastStart",
-        "--item", "Pump101.RunHours", "--item", "Types.DoubleArray[]", "--item",
-        "Nope.Attr", "--json",
-    )  # fmt: skip
+        "read",
+        *s,
+        "--server-handle",
+        "1",
+        "--item",
+        "Pump101.LastStart",
+        "--item",
+        "Pump101.RunHours",
+        "--item",
+        "Types.DoubleArray[]",
+        "--item",
+        "Nope.Attr",
+        "--json",
+    )
     check("read", read.expect(5).doc)
     check("write", gateway.ok("write", *s, *pair, "--type", "int32", "--value", "4"))
     wrong_key = gateway.run("register", *s, "--json", env={KEY_ENV: "mxgw_nope_0000"})
     check("wrong-key-error", wrong_key.expect(4).doc)
     check("close-session", gateway.ok("close-session", *s))
     check("session-not-found-error", gateway.run("register", *s, "--json").expect(6).doc)
-    check("usage-error", run_cli("write", "--session-id", "x", "--server-handle", "1",
-                                 "--item-handle", "1", "--type", "int32", "--value", "1.5",
-                                 "--json").expect(2).doc)  # fmt: skip
+    check(
+        "usage-error",
+        run_cli(
+            "write",
+            "--session-id",
+            "x",
+            "--server-handle",
+            "1",
+            "--item-handle",
+            "1",
+            "--type",
+            "int32",
+            "--value",
+            "1.5",
+            "--json",
+        )
+        .expect(2)
+        .doc,
+    )

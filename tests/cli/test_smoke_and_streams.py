@@ -108,15 +108,28 @@ def test_stream_events_resumes_after_a_sequence(gateway: Gateway, session: str) 
     s = ["--session-id", session]
     sh = str(gateway.ok("register", *s)["server_handle"])
     gateway.ok(
-        "subscribe-bulk", *s, "--server-handle", sh,
-        "--item", "Pump102.ReadOnly", "--item", "Pump101.LastStart",
-    )  # fmt: skip
+        "subscribe-bulk",
+        *s,
+        "--server-handle",
+        sh,
+        "--item",
+        "Pump102.ReadOnly",
+        "--item",
+        "Pump101.LastStart",
+    )
     both = gateway.run("stream-events", *s, "--max-events", "2", "--timeout", "20", "--json")
     first, second = both.expect(0).docs
     again = gateway.run(
-        "stream-events", *s, "--after-sequence", str(first["worker_sequence"]),
-        "--max-events", "1", "--timeout", "20", "--json",
-    )  # fmt: skip
+        "stream-events",
+        *s,
+        "--after-sequence",
+        str(first["worker_sequence"]),
+        "--max-events",
+        "1",
+        "--timeout",
+        "20",
+        "--json",
+    )
     (replayed,) = again.expect(0).docs
     assert replayed == second
 

@@ -24,9 +24,16 @@ def _advised(gateway: Gateway, sid: str, *items: str) -> tuple[str, list[str]]:
 
 def _events(gateway: Gateway, sid: str, count: int) -> list[dict[str, Any]]:
     run = gateway.run(
-        "stream-events", "--session-id", sid, "--max-events", str(count), "--timeout", "20",
-        "--require-all", "--json",
-    )  # fmt: skip
+        "stream-events",
+        "--session-id",
+        sid,
+        "--max-events",
+        str(count),
+        "--timeout",
+        "20",
+        "--require-all",
+        "--json",
+    )
     return run.expect(0).docs
 
 
@@ -41,9 +48,18 @@ def test_write_variants_and_their_outcomes(gateway: Gateway, session: str) -> No
     assert (plain["kind"], plain["value"], plain["timestamp"]) == ("WRITE", 7, None)
 
     timed = gateway.ok(
-        "write", *s, *h, "--item-handle", int_h, "--type", "int32", "--value", "8",
-        "--timestamp", "2026-04-30T12:00:00.123456Z",
-    )  # fmt: skip
+        "write",
+        *s,
+        *h,
+        "--item-handle",
+        int_h,
+        "--type",
+        "int32",
+        "--value",
+        "8",
+        "--timestamp",
+        "2026-04-30T12:00:00.123456Z",
+    )
     assert (timed["kind"], timed["timestamp"]) == ("WRITE2", "2026-04-30T12:00:00.123456Z")
 
     array = gateway.ok(
@@ -86,16 +102,38 @@ def test_authenticate_and_secured_writes(gateway: Gateway, session: str) -> None
     assert ids["operator2"] != ids["supervisor"]
 
     secured = gateway.ok(
-        "write", *s, *h, "--item-handle", secured_h, "--type", "int32", "--value", "11",
-        "--user-id", ids["operator2"], "--secured",
-    )  # fmt: skip
+        "write",
+        *s,
+        *h,
+        "--item-handle",
+        secured_h,
+        "--type",
+        "int32",
+        "--value",
+        "11",
+        "--user-id",
+        ids["operator2"],
+        "--secured",
+    )
     assert secured["kind"] == "WRITE_SECURED"
     assert secured["verifier_user_id"] == int(ids["operator2"])
     verified = gateway.ok(
-        "write", *s, *h, "--item-handle", verified_h, "--type", "int32", "--value", "12",
-        "--user-id", ids["operator2"], "--verifier-user-id", ids["supervisor"],
-        "--timestamp", "now",
-    )  # fmt: skip
+        "write",
+        *s,
+        *h,
+        "--item-handle",
+        verified_h,
+        "--type",
+        "int32",
+        "--value",
+        "12",
+        "--user-id",
+        ids["operator2"],
+        "--verifier-user-id",
+        ids["supervisor"],
+        "--timestamp",
+        "now",
+    )
     assert verified["kind"] == "WRITE_SECURED2"
     events = _events(gateway, session, 4)
     completions = [e for e in events if e["event"] == "write_complete"]
@@ -109,9 +147,16 @@ def test_authenticate_failures_never_show_the_password(gateway: Gateway, session
     sh = str(gateway.ok("register", *s)["server_handle"])
     password = "Wr0ngPassw0rd-xyz"
     wrong = gateway.run(
-        "authenticate", *s, "--server-handle", sh, "--user", "operator", "--password", password,
+        "authenticate",
+        *s,
+        "--server-handle",
+        sh,
+        "--user",
+        "operator",
+        "--password",
+        password,
         "--json",
-    ).expect(5)  # fmt: skip
+    ).expect(5)
     assert wrong.doc["error"]["type"] == "UserAuthenticationFailed"
     assert "warning: --password" in wrong.stderr
     assert password not in wrong.stdout + wrong.stderr
@@ -137,15 +182,36 @@ def test_write_bulk_reports_each_entry(gateway: Gateway, session: str) -> None:
     s = ["--session-id", session]
     sh, (a, b) = _advised(gateway, session, "Types.Double", "Types.Float")
     ok = gateway.ok(
-        "write-bulk", *s, "--server-handle", sh, "--type", "double",
-        "--entry", f"{a}=2.5", "--entry", f"{b}=0.25",
-    )  # fmt: skip
+        "write-bulk",
+        *s,
+        "--server-handle",
+        sh,
+        "--type",
+        "double",
+        "--entry",
+        f"{a}=2.5",
+        "--entry",
+        f"{b}=0.25",
+    )
     assert ok["kind"] == "WRITE_BULK" and ok["failed"] == 0
     assert [r["item_handle"] for r in ok["results"]] == [int(a), int(b)]
-    partial = gateway.run(
-        "write-bulk", *s, "--server-handle", sh, "--type", "double",
-        "--entry", f"{a}=1", "--entry", "9999=1", "--json",
-    ).expect(5).doc  # fmt: skip
+    partial = (
+        gateway.run(
+            "write-bulk",
+            *s,
+            "--server-handle",
+            sh,
+            "--type",
+            "double",
+            "--entry",
+            f"{a}=1",
+            "--entry",
+            "9999=1",
+            "--json",
+        )
+        .expect(5)
+        .doc
+    )
     assert partial["failed"] == 1
     assert [r["ok"] for r in partial["results"]] == [True, False]
     timed = gateway.ok(
@@ -153,8 +219,9 @@ def test_write_bulk_reports_each_entry(gateway: Gateway, session: str) -> None:
     )
     assert timed["kind"] == "WRITE2_BULK"
     gateway.ok("drain-events", *s)
-    gone = gateway.ok("unsubscribe-bulk", *s, "--server-handle", sh, "--item-handle", a,
-                      "--item-handle", b)  # fmt: skip
+    gone = gateway.ok(
+        "unsubscribe-bulk", *s, "--server-handle", sh, "--item-handle", a, "--item-handle", b
+    )
     assert gone["kind"] == "UNSUBSCRIBE_BULK" and gone["failed"] == 0
 
 
@@ -162,10 +229,20 @@ def test_read_renders_typed_values(gateway: Gateway, session: str) -> None:
     s = ["--session-id", session]
     sh = str(gateway.ok("register", *s)["server_handle"])
     run = gateway.run(
-        "read", *s, "--server-handle", sh, "--item", "Pump101.LastStart",
-        "--item", "Pump101.RunHours", "--item", "Pump102.ReadOnly", "--item", "Nope.Attr",
+        "read",
+        *s,
+        "--server-handle",
+        sh,
+        "--item",
+        "Pump101.LastStart",
+        "--item",
+        "Pump101.RunHours",
+        "--item",
+        "Pump102.ReadOnly",
+        "--item",
+        "Nope.Attr",
         "--json",
-    )  # fmt: skip
+    )
     doc = run.expect(5).doc
     assert doc["kind"] == "READ_BULK" and doc["failed"] == 1
     last, hours, ro, bad = doc["results"]
