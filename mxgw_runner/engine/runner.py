@@ -323,9 +323,8 @@ class ScenarioRun:
             result.closest = exc.closest
             result.closest_explanation = exc.closest_explanation
         except TimeoutError:
-            timeout = self._budget(step, None)
             result.status = Outcome.FAILED
-            result.message = f"timed out after {timeout:g} s"
+            result.message = f"timed out after {time.monotonic() - started:.3g} s"
         except Exception as exc:
             judgement = judge(exc)
             result.status = judgement.outcome
@@ -379,21 +378,21 @@ class ScenarioRun:
         return step.timeout if step.timeout is not None else self.scenario.timeouts.step
 
     def _budget(self, step: Step, params: Mapping[str, Any] | None) -> float:
-        """The step's time limit: its timeout, plus its own ``within:``/``for:`` wait."""
+        """The step's time limit: its timeout plus the wait it asks for.
+
+        A step's own wait (``within:``, ``for:``; the step timeout when not given)
+        comes on top, so that an expectation ends with its own explanation rather
+        than a bare "timed out".
+        """
         timeout = self._step_timeout(step)
         source = params if params is not None else step.params
         for key in _WAIT_KEYS:
-            if key in source and step.kind != "wait":
+            if key in source:
                 try:
                     return timeout + parse_duration(source[key])
                 except DurationError:
-                    return timeout
-        if step.kind == "wait" and "for" in source:
-            try:
-                return timeout + parse_duration(source["for"])
-            except DurationError:
-                return timeout
-        return timeout
+                    break
+        return timeout * 2
 
     # ------------------------------------------------------------------ cleanup
 
