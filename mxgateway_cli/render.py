@@ -24,6 +24,7 @@ from mxgateway.generated import mxaccess_gateway_pb2 as pb
 __all__ = [
     "enum_name",
     "event_doc",
+    "field_timestamp",
     "raw_doc",
     "reply_doc",
     "status_doc",
@@ -42,11 +43,16 @@ def enum_name(enum: Any, number: int, prefix: str) -> str:
         return str(number)
 
 
-def timestamp_text(ts: Timestamp) -> str | None:
-    """RFC 3339 UTC text with the precision the message carries; None when unset (zero)."""
-    if not ts.seconds and not ts.nanos:
-        return None
+def timestamp_text(ts: Timestamp) -> str:
+    """RFC 3339 UTC text with the precision the message carries (0, 3, 6 or 9 decimals)."""
     return str(ts.ToJsonString())
+
+
+def field_timestamp(message: Message, name: str) -> str | None:
+    """A message's timestamp field as RFC 3339 text; None when the field is not set."""
+    if not message.HasField(name):
+        return None
+    return timestamp_text(getattr(message, name))
 
 
 def duration_text(d: Duration) -> str:
@@ -210,13 +216,13 @@ def _alarm_fields(alarm: pb.OnAlarmTransitionEvent) -> JsonDict:
         "limit_value": value_json(alarm.limit_value),
         "operator_comment": alarm.operator_comment,
         "operator_user": alarm.operator_user,
-        "original_raise_timestamp": timestamp_text(alarm.original_raise_timestamp),
+        "original_raise_timestamp": field_timestamp(alarm, "original_raise_timestamp"),
         "raw_severity": alarm.raw_severity,
         "source_object_reference": alarm.source_object_reference,
         "transition_kind": enum_name(
             pb.AlarmTransitionKind, alarm.transition_kind, "ALARM_TRANSITION_KIND_"
         ),
-        "transition_timestamp": timestamp_text(alarm.transition_timestamp),
+        "transition_timestamp": field_timestamp(alarm, "transition_timestamp"),
     }
 
 
@@ -233,19 +239,19 @@ def event_doc(event: pb.MxEvent) -> JsonDict:
     statuses = statuses_doc(event.statuses)
     doc.update(
         {
-            "gateway_receive_timestamp": timestamp_text(event.gateway_receive_timestamp),
+            "gateway_receive_timestamp": field_timestamp(event, "gateway_receive_timestamp"),
             "hresult": event.hresult if event.HasField("hresult") else None,
             "item_handle": event.item_handle,
             "ok": all(s["ok"] for s in statuses),
             "server_handle": event.server_handle,
             "statuses": statuses,
-            "worker_timestamp": timestamp_text(event.worker_timestamp),
+            "worker_timestamp": field_timestamp(event, "worker_timestamp"),
         }
     )
     if name in ("data_change", "buffered_data_change"):
         doc.update(_value_fields(event.value))
         doc.update(quality_doc(event.quality))
-        doc["source_timestamp"] = timestamp_text(event.source_timestamp)
+        doc["source_timestamp"] = field_timestamp(event, "source_timestamp")
     if name == "buffered_data_change":
         doc["buffer_data_type"] = enum_name(
             pb.MxDataType, event.on_buffered_data_change.data_type, "MX_DATA_TYPE_"
@@ -311,7 +317,7 @@ def read_result_doc(result: pb.BulkReadResult) -> JsonDict:
         "ok": result.was_successful,
         "statuses": statuses_doc(result.statuses),
         "tag_address": result.tag_address,
-        "timestamp": timestamp_text(result.timestamp),
+        "timestamp": field_timestamp(result, "timestamp"),
         "was_cached": result.was_cached,
     }
     doc.update(_value_fields(result.value))
