@@ -68,8 +68,14 @@ def sentinel(requested_after: int, oldest_available: int) -> pb.MxEvent:
 class Subscription:
     """One attached stream's view of the hub: a FIFO of events waiting to be sent."""
 
-    def __init__(self, hub: EventHub, initial: list[pb.MxEvent]) -> None:
+    def __init__(
+        self,
+        hub: EventHub,
+        initial: list[pb.MxEvent],
+        gone: Callable[[], bool] | None = None,
+    ) -> None:
         self._hub = hub
+        self._gone = gone
         self._buffer: deque[pb.MxEvent] = deque(initial)
         self._wake = asyncio.Event()
         self._ended: StreamEnded | None = None
@@ -80,6 +86,11 @@ class Subscription:
     def backlog(self) -> int:
         """Events queued for this subscriber and not yet taken."""
         return len(self._buffer)
+
+    @property
+    def gone(self) -> bool:
+        """Whether the client already cancelled the call (its handler may not know yet)."""
+        return self._gone is not None and self._gone()
 
     @property
     def ended(self) -> StreamEnded | None:
@@ -218,16 +229,18 @@ class EventHub:
             ring.popleft()
 
     # -------------------------------------------------------------- subscribe
-    def attach(self, after_sequence: int) -> Subscription:
+    def attach(self, after_sequence: int, gone: Callable[[], bool] | None = None) -> Subscription:
         """Attach the session's one stream, replaying from ``after_sequence``.
 
         ``0`` starts with the pending (never delivered) events still in the ring. A non-zero
         value replays every ring event after it, preceded by one sentinel when the ring no
-        longer holds ``after_sequence + 1``. Raises :class:`SubscriberExists` when a stream is
-        already attached.
+        longer holds ``after_sequence + 1``. Raises :class:`SubscriberExists` when a live
+        stream is already attached; one whose client already cancelled (``gone``) is replaced.
         """
         if self._subscriber is not None:
-            raise SubscriberExists("the session already has an event stream")
+            if not self._subscriber.gone:
+                raise SubscriberExists("the session already has an event stream")
+            self.end_stream(StreamEnded("replaced by a new stream", grpc.StatusCode.CANCELLED))
         self._trim()
         initial: list[pb.MxEvent] = []
         if after_sequence == 0:
@@ -238,7 +251,7 @@ class EventHub:
             if after_sequence < self._last_sequence and oldest > after_sequence + 1:
                 initial.append(sentinel(after_sequence, oldest))
         initial.extend(ev for _, ev in self._ring if ev.worker_sequence > start)
-        sub = Subscription(self, initial)
+        sub = Subscription(self, initial, gone)
         self._subscriber = sub
         self.detached_at = None
         return sub

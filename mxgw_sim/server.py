@@ -81,7 +81,7 @@ async def _stream(
             raise SessionError(
                 grpc.StatusCode.FAILED_PRECONDITION, f"session faulted: {session.fault_message}"
             )
-        sub: Subscription = session.hub.attach(after)
+        sub: Subscription = session.hub.attach(after, context.done)
     except SessionError as exc:
         await _abort(context, exc)
         return
@@ -91,6 +91,8 @@ async def _stream(
         )
         return
     try:
+        # Tell the client the stream is attached before the first event exists.
+        await context.send_initial_metadata(())
         while True:
             yield await sub.next_batch(max_batch, max_delay)
     except StreamEnded as ended:

@@ -185,7 +185,7 @@ def start_sim(
     timeout: float = START_TIMEOUT,
 ) -> SimProcess:
     """Start ``mxgw-sim serve`` with ``args`` and wait for its listening line."""
-    stderr_file = tempfile.TemporaryFile()
+    stderr_file = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the SimProcess
     command = sim_command(args)
     process = subprocess.Popen(
         command,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from simsupport import Connect
 
 from mxgateway._client import GatewayClient
 from mxgw_sim.testing import USER_KEY, SimProcess
-from simsupport import Connect
 
 
 @pytest.fixture

@@ -19,3 +19,32 @@ def control(sim: SimProcess, method: str, request: Any) -> Any:
     from mxgw_sim.testing import ADMIN_KEY
 
     return sim.control(method, request, ADMIN_KEY)
+
+
+async def advised(session: Any, reference: str = "Pump102.Free") -> tuple[int, int]:
+    """Register, add ``reference``, advise it and wait for its initial data change.
+
+    Returns (server handle, item handle). The initial data change is taken with
+    DrainEvents, so a stream opened afterwards starts after it.
+    """
+    import asyncio
+    import time
+
+    handle = await session.register("tests")
+    item = await session.add_item(handle, reference)
+    await session.advise(handle, item)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if await session.drain_events():
+            return handle, item
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no initial data change for {reference}")
+
+
+async def write_many(session: Any, handle: int, item: int, count: int, start: int = 0) -> None:
+    """``count`` writes of increasing integers to one item, in bulk commands of 500."""
+    done = 0
+    while done < count:
+        chunk = min(500, count - done)
+        await session.write_bulk(handle, [(item, start + done + i) for i in range(chunk)])
+        done += chunk

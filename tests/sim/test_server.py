@@ -13,10 +13,10 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from simsupport import Connect, SimFactory
 
 from mxgateway import GatewayUnavailableError
 from mxgw_sim.testing import SimProcess, sim_command
-from simsupport import Connect, SimFactory
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
