@@ -1,0 +1,133 @@
+"""The engine's building blocks: the cleanup stack and the signal state."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import pytest
+
+from mxgw_runner.engine.cleanup import CleanupOutcome, CleanupStack, Undo, unwind_above
+from mxgw_runner.engine.signals import Interrupts
+
+
+async def test_cleanup_runs_every_entry_newest_first_even_after_failures() -> None:
+    ran: list[str] = []
+    stack = CleanupStack()
+
+    def entry(name: str, fail: bool = False) -> Undo:
+        async def undo() -> None:
+            ran.append(name)
+            if fail:
+                raise RuntimeError(f"{name} broke")
+
+        return undo
+
+    stack.push("close-session", "s", entry("close"))
+    stack.push("unregister", "c", entry("unregister", fail=True))
+    stack.push("unadvise", "sp", entry("unadvise", fail=True))
+    outcomes = await stack.unwind(1.0)
+
+    assert ran == ["unadvise", "unregister", "close"]
+    assert [(o.action, o.outcome) for o in outcomes] == [
+        ("unadvise", "failed"),
+        ("unregister", "failed"),
+        ("close-session", "passed"),
+    ]
+    assert outcomes[0].message == "unadvise broke"
+    assert len(stack) == 0
+
+
+async def test_each_entry_has_its_own_timeout() -> None:
+    stack = CleanupStack()
+    never = asyncio.Event()
+    closed = asyncio.Event()
+
+    async def hang() -> None:
+        await never.wait()
+
+    async def close() -> None:
+        closed.set()
+
+    stack.push("close-session", "s", close)
+    stack.push("restore", "sp = 1", hang)
+    outcomes = await stack.unwind(0.05)
+    assert [o.outcome for o in outcomes] == ["timed-out", "passed"]
+    assert closed.is_set()
+
+
+async def test_cancelling_the_cleanup_reports_what_was_left() -> None:
+    stack = CleanupStack()
+    started = asyncio.Event()
+    seen: list[CleanupOutcome] = []
+
+    async def slow() -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    async def fine() -> None:
+        return None
+
+    stack.push("close-session", "s", fine)
+    stack.push("unadvise", "sp", fine)
+    stack.push("restore", "sp = 1", slow)
+    task = asyncio.create_task(stack.unwind(10.0, on_outcome=seen.append))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert [(o.action, o.outcome) for o in seen] == [
+        ("restore", "abandoned"),
+        ("unadvise", "abandoned"),
+        ("close-session", "abandoned"),
+    ]
+
+
+async def test_explicit_undo_runs_what_was_pushed_above_it() -> None:
+    ran: list[str] = []
+    stack = CleanupStack()
+
+    def entry(name: str) -> Undo:
+        async def undo() -> None:
+            ran.append(name)
+
+        return undo
+
+    stack.push("close-session", "s1", entry("close"))
+    stack.push("unregister", "c", entry("unregister"))
+    stack.push("restore", "sp = 0", entry("restore"))
+    outcomes = await unwind_above(stack, "unregister", "c", 1.0)
+    assert ran == ["restore"]
+    assert [o.action for o in outcomes] == ["restore"]
+    assert [e.action for e in stack.entries] == ["close-session"]
+    assert stack.drop("close-session", "s1")
+    assert not stack.drop("close-session", "s1")
+
+
+async def test_first_signal_stops_the_steps_a_second_ctrl_c_the_cleanup() -> None:
+    interrupts = Interrupts()
+    steps = asyncio.create_task(asyncio.Event().wait())
+    cleanup = asyncio.create_task(asyncio.Event().wait())
+    interrupts.steps_task = steps
+    interrupts.handle(signal.SIGINT)
+    await asyncio.sleep(0)
+    assert steps.cancelled() and not cleanup.done()
+    assert interrupts.exit_code == 130
+    interrupts.cleanup_task = cleanup
+    interrupts.handle(signal.SIGINT)
+    await asyncio.gather(cleanup, return_exceptions=True)
+    assert cleanup.cancelled()
+    assert interrupts.abandon_cleanup
+
+
+async def test_sigterm_twice_still_lets_cleanup_finish() -> None:
+    interrupts = Interrupts()
+    cleanup = asyncio.create_task(asyncio.Event().wait())
+    interrupts.cleanup_task = cleanup
+    interrupts.handle(signal.SIGTERM)
+    interrupts.handle(signal.SIGTERM)
+    assert not interrupts.abandon_cleanup
+    assert interrupts.exit_code == 143
+    interrupts.handle(signal.SIGTERM)  # a third signal of any kind gives up
+    await asyncio.gather(cleanup, return_exceptions=True)
+    assert cleanup.cancelled()
