@@ -10,6 +10,8 @@ the cleanup stack then runs in its own task, which a second Ctrl-C cancels.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import inspect
 import os
 import time
@@ -21,6 +23,7 @@ from typing import Any
 import pluggy
 
 from mxgw_runner import __version__
+from mxgw_runner import variables as V
 from mxgw_runner.durations import DurationError, parse_duration
 from mxgw_runner.engine import cleanup as C
 from mxgw_runner.engine.cleanup import CleanupOutcome, CleanupStack
@@ -366,6 +369,7 @@ class ScenarioRun:
             step, self.variables, env=engine.options.env, registry=engine.registry, secrets=secrets
         )
         engine.redactor.add(secrets)
+        result.name = self._title(step, params)
         step_type = engine.registry.get(step.kind)
         if step_type is None or step_type.run is None:
             raise StepUsageError(f"step {step.kind!r} is not supported by this version of mxgw-run")
@@ -373,6 +377,14 @@ class ScenarioRun:
         ctx = RunContext(self, step, params, self._step_timeout(step), result.start or _now())
         async with asyncio.timeout(budget):
             return await step_type.run(ctx)
+
+    def _title(self, step: Step, params: Mapping[str, Any]) -> str:
+        """The step's title with variables resolved (the name as written if one is unknown)."""
+        name = step.name
+        if name is not None and "$" in name:
+            with contextlib.suppress(V.VariableError):
+                name = str(V.resolve(name, self.variables, self.engine.options.env))
+        return dataclasses.replace(step, params=params, name=name).title
 
     def _step_timeout(self, step: Step) -> float:
         return step.timeout if step.timeout is not None else self.scenario.timeouts.step

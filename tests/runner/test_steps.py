@@ -315,6 +315,7 @@ def test_read_advises_for_the_moment_when_needed(sim: SimProcess, tmp_path: Path
     )
     assert result.code == 1, result.output
     assert statuses(result) == ["passed"] * 5 + ["failed"]
+    assert result.steps()[4]["name"] == "saved: hello"
     assert "'hello' is not 'goodbye'" in result.steps()[5]["message"]
     # The temporary advises were undone at once: nothing of theirs waits for cleanup.
     assert [c["action"] for c in result.scenario()["cleanup"]] == [
