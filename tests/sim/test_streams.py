@@ -22,7 +22,7 @@ from mxgw_sim.testing import ADMIN_KEY, USER_KEY, SimProcess
 AUTH = (("authorization", f"Bearer {USER_KEY}"),)
 
 
-async def _collect(stream: Any, count: int, timeout: float = 10) -> list[Any]:
+async def _collect(stream: Any, count: int, limit: float = 10) -> list[Any]:
     out: list[Any] = []
 
     async def take() -> None:
@@ -31,7 +31,7 @@ async def _collect(stream: Any, count: int, timeout: float = 10) -> list[Any]:
             if len(out) >= count:
                 return
 
-    await asyncio.wait_for(take(), timeout)
+    await asyncio.wait_for(take(), limit)
     return out
 
 
