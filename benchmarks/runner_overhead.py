@@ -1,0 +1,141 @@
+"""Per-step overhead of mxgw-run against the raw client calls the same steps make.
+
+One process, one embedded simulator (in process, loopback), one event loop. The
+same work is done twice, alternating rounds so both see the same conditions:
+
+* raw: ``Session.write`` then waiting for the item's ``WriteComplete`` on the
+  event stream, with the client alone;
+* runner: a scenario of ``write`` steps (each waits for its completion) run by
+  the engine, with the console silenced.
+
+Reports the median time per write for each and their ratio (runner / raw).
+Usage: ``python benchmarks/runner_overhead.py [--writes N] [--rounds R]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from mxgateway import GatewayClient, WriteComplete
+from mxgw_runner.engine.runner import Engine, EngineOptions
+from mxgw_runner.loader import load_scenario
+from mxgw_runner.plugins import build_plugin_manager, collect_step_types
+from mxgw_runner.results import Outcome
+from mxgw_runner.simulate import embedded_simulator
+from mxgw_runner.steps.runs import with_runs
+from mxgw_runner.steptypes import StepRegistry
+
+ITEM = "Types.Int"
+
+
+def registry() -> StepRegistry:
+    """The built-in steps with their run callables (whatever the build wires)."""
+    declared = collect_step_types(build_plugin_manager(entry_points=False))
+    out = StepRegistry()
+    for step_type in with_runs(declared):
+        out.add(step_type, declared.owner(step_type.name))
+    return out
+
+
+async def raw_round(endpoint: str, writes: int) -> float:
+    """Seconds per write with the client alone (write, then its completion)."""
+    async with await GatewayClient.connect(endpoint, plaintext=True) as client:
+        session = await client.open_session("bench-raw")
+        events = session.events()
+        try:
+            server = await session.register("bench")
+            handle = await session.add_item(server, ITEM)
+            await session.advise(server, handle)
+            iterator = events.__aiter__()
+            while True:  # the initial data change: the item's type is known after it
+                event = await iterator.__anext__()
+                if event.item_handle == handle:
+                    break
+            start = time.perf_counter()
+            for i in range(writes):
+                await session.write(server, handle, i)
+                while True:
+                    event = await iterator.__anext__()
+                    if isinstance(event, WriteComplete) and event.item_handle == handle:
+                        break
+            elapsed = time.perf_counter() - start
+            await session.unadvise(server, handle)
+            await session.remove_item(server, handle)
+            await session.unregister(server)
+        finally:
+            events.cancel()
+            await session.close()
+    return elapsed / writes
+
+
+def scenario_text(writes: int) -> str:
+    """The same work as a scenario (setup steps, then ``writes`` write steps)."""
+    lines = [
+        "name: bench",
+        "steps:",
+        "  - open-session: {client-session-name: bench-runner}",
+        "  - register: {client-name: bench}",
+        f"  - add-item: {{item: {ITEM}, as: v}}",
+        "  - advise: v",
+        "  - expect-event: {item: v, data-change: {}}",
+    ]
+    lines += [f"  - write: {{item: v, value: {i}}}" for i in range(writes)]
+    lines += ["  - close-session: {}"]
+    return "\n".join(lines) + "\n"
+
+
+async def runner_round(endpoint: str, path: Path, reg: StepRegistry, writes: int) -> float:
+    """Seconds per write step run by the engine (from the steps' own durations)."""
+    scenario = load_scenario(path, registry=reg)
+
+    async def connect() -> GatewayClient:
+        return await GatewayClient.connect(endpoint, plaintext=True, wait_for_ready=False)
+
+    engine = Engine(reg, build_plugin_manager(entry_points=False), EngineOptions(connect=connect))
+    start = time.perf_counter()
+    result = await engine.run([scenario])
+    total = time.perf_counter() - start
+    steps = result.scenarios[0].steps
+    assert result.scenarios[0].status == Outcome.PASSED, result.scenarios[0].message
+    write_steps = [s for s in steps if s.kind == "write"]
+    assert len(write_steps) == writes and total > 0
+    # Wall time of the write steps, measured the way a user sees them: first start to last end.
+    first, last = write_steps[0], write_steps[-1]
+    assert first.start is not None and last.start is not None
+    span = (last.start - first.start).total_seconds() + last.duration
+    return span / writes
+
+
+async def main(writes: int, rounds: int) -> None:
+    """Alternate raw and runner rounds against one embedded simulator; print the figures."""
+    reg = registry()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.yaml"
+        path.write_text(scenario_text(writes), encoding="utf-8")
+        async with embedded_simulator() as endpoint:
+            await raw_round(endpoint, 20)  # warm up both paths
+            await runner_round(endpoint, path, reg, writes)
+            raw: list[float] = []
+            runner: list[float] = []
+            for _ in range(rounds):
+                raw.append(await raw_round(endpoint, writes))
+                runner.append(await runner_round(endpoint, path, reg, writes))
+    raw_ms = statistics.median(raw) * 1000
+    runner_ms = statistics.median(runner) * 1000
+    print(f"writes per round: {writes}, rounds: {rounds}")
+    print(f"raw client, per write + completion: {raw_ms:.3f} ms (median)")
+    print(f"mxgw-run write step:               {runner_ms:.3f} ms (median)")
+    print(f"ratio runner / raw:                {runner_ms / raw_ms:.2f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--writes", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    asyncio.run(main(args.writes, args.rounds))
