@@ -429,6 +429,20 @@ def _main(argv: list[str]) -> int:
     if problems or diagnostics:
         _err(f"{len(problems) + len(diagnostics)} problem(s); nothing was run")
         return EXIT_USAGE
+    unsupported = [
+        step
+        for scenario in scenarios
+        for step in scenario.walk()
+        if (step_type := registry.get(step.kind)) is not None and step_type.run is None
+    ]
+    for step in unsupported:
+        print(
+            f"{step.location.file}:{step.line}:{step.column}: step {step.index} {step.kind}: "
+            "not supported by this version of mxgw-run",
+            file=sys.stderr,
+        )
+    if unsupported:
+        return EXIT_USAGE
     if args.read_only:
         refused = [step for s in scenarios for step, _ in writes_of(s)]
         for step in refused:

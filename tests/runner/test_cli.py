@@ -173,3 +173,20 @@ def test_unreachable_gateway_exits_3_and_still_writes_reports(tmp_path: Path) ->
     assert result.code == 3, result.output
     assert "cannot connect" in result.stdout
     assert result.scenario()["status"] == "error"
+
+
+def test_steps_this_version_cannot_run_are_refused_before_anything_runs(tmp_path: Path) -> None:
+    path = scenario_file(
+        tmp_path,
+        "later.yaml",
+        """
+        steps:
+          - for-each:
+              items: [1, 2]
+              steps:
+                - wait: 1ms
+        """,
+    )
+    result = run_cli(path, "--validate")
+    assert result.code == 2
+    assert "later.yaml:2:5: step 1 for-each: not supported" in result.stderr
