@@ -67,37 +67,46 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--timeout", type=_duration, default=10.0, help="per call, e.g. 10s")
     p.add_argument("--json", action="store_true", help="print JSON (sorted keys)")
+    # --json is accepted after the command too ("ctl list-sessions --json").
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="print JSON (sorted keys)"
+    )
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    add = sub.add_parser
 
-    c = sub.add_parser("set-value", help="force an attribute's value")
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return add(name, help=help, parents=[common])
+
+    c = command("set-value", "force an attribute's value")
     c.add_argument("reference")
     c.add_argument("value", help="JSON literal or text")
     c.add_argument("--type", default=None, help="MxDataType name, e.g. Integer, Double")
     c.add_argument("--quality", type=int, default=None)
-    c = sub.add_parser("set-quality", help="force an attribute's quality")
+    c = command("set-quality", "force an attribute's quality")
     c.add_argument("reference")
     c.add_argument("quality", type=int)
-    c = sub.add_parser("set-scan", help="put an object on or off scan")
+    c = command("set-scan", "put an object on or off scan")
     c.add_argument("object")
     c.add_argument("state", choices=("on", "off"))
-    c = sub.add_parser("latency", help="add command and event latency")
+    c = command("latency", "add command and event latency")
     c.add_argument("--commands", type=_duration, default=0.0)
     c.add_argument("--events", type=_duration, default=0.0)
     c.add_argument("--session", default="")
-    c = sub.add_parser("drop-streams", help="end event streams with UNAVAILABLE")
+    c = command("drop-streams", "end event streams with UNAVAILABLE")
     c.add_argument("--session", default="")
-    c = sub.add_parser("kill-worker", help="kill a session's worker (the session faults)")
+    c = command("kill-worker", "kill a session's worker (the session faults)")
     c.add_argument("session")
-    c = sub.add_parser("expire-session", help="expire a session's lease now")
+    c = command("expire-session", "expire a session's lease now")
     c.add_argument("session")
-    c = sub.add_parser("fault-session", help="move a session to Faulted")
+    c = command("fault-session", "move a session to Faulted")
     c.add_argument("session")
     c.add_argument("--message", default="")
-    sub.add_parser("list-sessions", help="the open sessions")
-    c = sub.add_parser("drop-write-completions", help="stop write-complete events")
+    command("list-sessions", "the open sessions")
+    c = command("drop-write-completions", "stop write-complete events")
     c.add_argument("--session", default="")
     c.add_argument("--off", action="store_true", help="deliver them again")
-    sub.add_parser("reset", help="remove every injected fault, restore the galaxy")
+    command("reset", "remove every injected fault, restore the galaxy")
     return p
 
 
