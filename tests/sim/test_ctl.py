@@ -65,7 +65,7 @@ async def test_list_sessions_json_is_sorted_and_complete(
 
 async def test_set_value_reaches_an_advised_item(client: GatewayClient, sim: SimProcess) -> None:
     async with await client.open_session("set-value") as session:
-        handle, item = await advised(session, "Pump102.ReadOnly")
+        await advised(session, "Pump102.ReadOnly")
         reply = await asyncio.to_thread(
             ctl_json, sim, "set-value", "Pump102.ReadOnly", "31", "--type", "Integer"
         )
@@ -92,7 +92,7 @@ async def _values(session: Any, expected: Any) -> list[Any]:
 
 async def test_set_quality_and_scan(client: GatewayClient, sim: SimProcess) -> None:
     async with await client.open_session("quality") as session:
-        handle, item = await advised(session, "Pump101.Mode")
+        await advised(session, "Pump101.Mode")
         assert ctl_json(sim, "set-quality", "Pump101.Mode", "24")["affected"] == 1
         assert await _quality(session, 24)
         assert ctl_json(sim, "set-scan", "Pump101", "off")["affected"] == 1
