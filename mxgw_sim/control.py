@@ -9,6 +9,7 @@ also replicates successful writes from one session to the other children).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterable
@@ -396,4 +397,7 @@ class ControlServicer(cpb_grpc.SimulatorControlServicer):
     async def ListSessions(
         self, request: cpb.ListSessionsRequest, context: Context
     ) -> cpb.ListSessionsReply:
-        return cpb.ListSessionsReply(sessions=[s.info() for s in self._manager.sessions()])
+        return cpb.ListSessionsReply(
+            sessions=[s.info() for s in self._manager.sessions()],
+            server_tasks=len(asyncio.all_tasks()),
+        )

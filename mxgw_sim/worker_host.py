@@ -368,6 +368,11 @@ class ProcessWorkerHost(WorkerHost):
         self._reader_task: asyncio.Task[None] | None = None
         self._replica_task: asyncio.Task[None] | None = None
         self._replica: Any = None
+        self._counts = (0, 0, 0)
+
+    def counts(self) -> tuple[int, int, int]:
+        """As last reported by the child after a command."""
+        return self._counts
 
     def _send(self, env: wpb.WorkerEnvelope) -> None:
         proc = self._proc
@@ -460,7 +465,10 @@ class ProcessWorkerHost(WorkerHost):
                     return
                 update = cpb.ReplicaUpdate()
                 update.ParseFromString(payload)
-                if self._on_replica is not None:
+                if update.WhichOneof("update") == "counts":
+                    c = update.counts
+                    self._counts = (c.server_handles, c.items, c.advised)
+                elif self._on_replica is not None:
                     self._on_replica(update)
         except FrameError as exc:
             log.warning("session %s: replica pipe: %s", self.session_id, exc)

@@ -322,7 +322,7 @@ async def _child(args: argparse.Namespace, out_fd: int) -> int:
     if args.replica_in_fd >= 0:
         replica_task = asyncio.create_task(_replica_loop(args.replica_in_fd, galaxy, worker))
     if args.replica_out_fd >= 0:
-        _report_changes(galaxy, args.replica_out_fd)
+        _report_changes(galaxy, worker, args.replica_out_fd)
     starter = getattr(galaxy, "start", None)
     if callable(starter):
         starter()
@@ -344,19 +344,35 @@ async def _child(args: argparse.Namespace, out_fd: int) -> int:
     return 0
 
 
-def _report_changes(galaxy: Any, fd: int) -> None:
-    """Send every change this replica makes (its session's writes) to the front."""
+def _report_changes(galaxy: Any, worker: Any, fd: int) -> None:
+    """Send the front every change this replica makes (its session's writes), and the
+    worker's handle counts after every command."""
     from mxgw_sim.control import change_to_record
+    from mxgw_sim.generated import mxgw_sim_control_pb2 as cpb
+    from mxgw_sim.worker_host import worker_counts
 
     out = os.fdopen(fd, "wb", buffering=0)
 
-    def report(change: Any) -> None:
+    def send(update: cpb.ReplicaUpdate) -> None:
         try:
-            out.write(encode_frame(change_to_record(change).SerializeToString()))
+            out.write(encode_frame(update.SerializeToString()))
         except OSError:
             log.warning("replica pipe to the front is closed")
 
-    galaxy.add_change_listener(report)
+    galaxy.add_change_listener(lambda change: send(change_to_record(change)))
+    execute = worker.execute
+
+    async def counted(request: pb.MxCommandRequest) -> pb.MxCommandReply:
+        reply: pb.MxCommandReply = await execute(request)
+        handles, items, advised = worker_counts(worker)
+        update = cpb.ReplicaUpdate()
+        update.counts.server_handles = handles
+        update.counts.items = items
+        update.counts.advised = advised
+        send(update)
+        return reply
+
+    worker.execute = counted
 
 
 async def _replica_loop(fd: int, galaxy: Any, worker: Any) -> None:

@@ -323,16 +323,22 @@ class ListSessionsReply(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     SESSIONS_FIELD_NUMBER: _builtins.int
+    SERVER_TASKS_FIELD_NUMBER: _builtins.int
+    server_tasks: _builtins.int
+    """asyncio tasks alive in the simulator's front (a leak check: it returns to
+    its idle level once every session is closed).
+    """
     @_builtins.property
     def sessions(self) -> _containers.RepeatedCompositeFieldContainer[Global___SessionInfo]: ...
     def __init__(
         self,
         *,
         sessions: _abc.Iterable[Global___SessionInfo] | None = ...,
+        server_tasks: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["sessions", b"sessions"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["server_tasks", b"server_tasks", "sessions", b"sessions"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -357,6 +363,7 @@ class ReplicaUpdate(_message.Message):
     DROP_WRITE_COMPLETIONS_FIELD_NUMBER: _builtins.int
     RESET_FIELD_NUMBER: _builtins.int
     CHANGE_FIELD_NUMBER: _builtins.int
+    COUNTS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def set_value(self) -> Global___SetValueRequest: ...
     @_builtins.property
@@ -371,6 +378,10 @@ class ReplicaUpdate(_message.Message):
     def reset(self) -> Global___ResetRequest: ...
     @_builtins.property
     def change(self) -> Global___GalaxyChangeRecord: ...
+    @_builtins.property
+    def counts(self) -> Global___WorkerCounts:
+        """Child to front, after every command: what the worker holds now."""
+
     def __init__(
         self,
         *,
@@ -381,16 +392,42 @@ class ReplicaUpdate(_message.Message):
         drop_write_completions: Global___DropWriteCompletionsRequest | None = ...,
         reset: Global___ResetRequest | None = ...,
         change: Global___GalaxyChangeRecord | None = ...,
+        counts: Global___WorkerCounts | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "drop_write_completions", b"drop_write_completions", "reset", b"reset", "set_latency", b"set_latency", "set_quality", b"set_quality", "set_scan", b"set_scan", "set_value", b"set_value", "update", b"update"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "counts", b"counts", "drop_write_completions", b"drop_write_completions", "reset", b"reset", "set_latency", b"set_latency", "set_quality", b"set_quality", "set_scan", b"set_scan", "set_value", b"set_value", "update", b"update"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "drop_write_completions", b"drop_write_completions", "reset", b"reset", "set_latency", b"set_latency", "set_quality", b"set_quality", "set_scan", b"set_scan", "set_value", b"set_value", "update", b"update"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "counts", b"counts", "drop_write_completions", b"drop_write_completions", "reset", b"reset", "set_latency", b"set_latency", "set_quality", b"set_quality", "set_scan", b"set_scan", "set_value", b"set_value", "update", b"update"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_update: _TypeAlias = _typing.Literal["set_value", "set_quality", "set_scan", "set_latency", "drop_write_completions", "reset", "change"]  # noqa: Y015
+    _WhichOneofReturnType_update: _TypeAlias = _typing.Literal["set_value", "set_quality", "set_scan", "set_latency", "drop_write_completions", "reset", "change", "counts"]  # noqa: Y015
     _WhichOneofArgType_update: _TypeAlias = _typing.Literal["update", b"update"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_update) -> _WhichOneofReturnType_update | None: ...
 
 Global___ReplicaUpdate: _TypeAlias = ReplicaUpdate  # noqa: Y015
+
+@_typing.final
+class WorkerCounts(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SERVER_HANDLES_FIELD_NUMBER: _builtins.int
+    ITEMS_FIELD_NUMBER: _builtins.int
+    ADVISED_FIELD_NUMBER: _builtins.int
+    server_handles: _builtins.int
+    items: _builtins.int
+    advised: _builtins.int
+    def __init__(
+        self,
+        *,
+        server_handles: _builtins.int = ...,
+        items: _builtins.int = ...,
+        advised: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["advised", b"advised", "items", b"items", "server_handles", b"server_handles"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WorkerCounts: _TypeAlias = WorkerCounts  # noqa: Y015
 
 @_typing.final
 class GalaxyChangeRecord(_message.Message):
