@@ -77,8 +77,9 @@ def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(galaxy_schema())
 
 
+@functools.cache
 def default_galaxy() -> Galaxy:
-    """The galaxy shipped with the package (documented in docs/galaxy.md)."""
+    """The galaxy shipped with the package (documented in docs/galaxy.md); parsed once."""
     text = resources.files("mxgw_sim.galaxy").joinpath("default_galaxy.yaml").read_text("utf-8")
     return parse_galaxy(text, DEFAULT_GALAXY)
 

@@ -359,7 +359,8 @@ class WorkerCore:
 
     def _ensure_flush(self, conn: Connection) -> None:
         if conn.flush_task is None or conn.flush_task.done():
-            conn.flush_task = self.spawn(self._flush_loop(conn))
+            # Not tracked by settle(): it never ends; connection close cancels it.
+            conn.flush_task = asyncio.get_running_loop().create_task(self._flush_loop(conn))
 
     async def _flush_loop(self, conn: Connection) -> None:
         while True:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from mxgateway import MxStatusCategory, MxStatusSource, from_mx_value, to_mx_value
@@ -63,10 +64,22 @@ class Harness:
         self.runtime = runtime or GalaxyRuntime(galaxy, clock=self.clock)
         worker_settings = WorkerSettings.from_galaxy(self.runtime.settings, **settings)
         self.events: list[pb.MxEvent] = []
-        self.worker = MxWorker(
-            self.runtime, worker_settings, "session-test", on_event=self.events.append
-        )
+        self.worker = MxWorker(self.runtime, worker_settings, "session-test", on_event=self._record)
         self.handle = 0
+        self._arrived: asyncio.Event | None = None
+
+    def _record(self, event: pb.MxEvent) -> None:
+        self.events.append(event)
+        if self._arrived is not None:
+            self._arrived.set()
+
+    async def wait_for(self, predicate: Callable[[], bool]) -> None:
+        """Wait (at most 5 s) until ``predicate()`` holds, re-checking as events arrive."""
+        self._arrived = asyncio.Event()
+        async with asyncio.timeout(5.0):
+            while not predicate():
+                self._arrived.clear()
+                await self._arrived.wait()
 
     async def run(self, **payload: Any) -> pb.MxCommandReply:
         """Execute one command given as ``member=message``."""
