@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ SCOPES: tuple[str, ...] = (
     "admin",
 )
 REDACTED = "Bearer <redacted>"
+log = logging.getLogger("mxgw_sim.auth")
 MISSING_TOKEN = "authentication failed: missing bearer token"
 BAD_TOKEN = "authentication failed: invalid api key"
 
@@ -200,6 +202,9 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         if scope is None or not self._keys.enabled:
             return None
         token = bearer_token(metadata)
+        if log.isEnabledFor(logging.DEBUG):
+            shown = REDACTED if token is not None else "(no authorization)"
+            log.debug("%s needs %s; authorization: %s", method, scope, shown)
         if token is None:
             return grpc.StatusCode.UNAUTHENTICATED, MISSING_TOKEN
         key = self._keys.lookup(token)

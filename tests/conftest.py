@@ -2,6 +2,7 @@
 
 * ``sim`` — one simulator process for the whole test run (keys: ``mxgw_sim.testing.TEST_KEYS``);
 * ``sim_factory`` — start extra simulators with their own options for one test;
+* ``fresh_sim`` — one simulator of its own for one test, default options;
 * ``no_leaked_sessions`` — after the test, asserts through the control service that the
   shared simulator has no session left open.
 """
@@ -32,6 +33,12 @@ def sim(sim_keys_file: Path) -> Iterator[SimProcess]:
         yield process
     finally:
         process.close()
+
+
+@pytest.fixture
+def fresh_sim(sim_factory: SimFactory) -> SimProcess:
+    """A simulator of its own for one test (same keys as ``sim``), stopped afterwards."""
+    return sim_factory()
 
 
 @pytest.fixture

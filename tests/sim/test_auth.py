@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from simsupport import Connect
+from simsupport import Connect, SimFactory
 
 from mxgateway import AuthenticationError, PermissionDeniedError
 from mxgateway._client import GatewayClient
@@ -80,3 +80,13 @@ def test_keys_never_appear_in_the_log(sim: SimProcess) -> None:
     log = sim.stderr_text()
     for key in (ADMIN_KEY, USER_KEY, READ_KEY):
         assert key not in log
+
+
+async def test_debug_log_shows_keys_redacted(sim_factory: SimFactory, connect: Connect) -> None:
+    chatty = sim_factory("--log-level", "DEBUG")
+    gateway = await connect(chatty)
+    session = await gateway.open_session("debug")
+    await session.close()
+    log = chatty.stderr_text()
+    assert "authorization: Bearer <redacted>" in log
+    assert USER_KEY not in log
