@@ -55,6 +55,7 @@ class EventReadOutcome:
     count: int
     timed_out: bool
     last_sequence: int
+    ended_by_gateway: bool = False
 
 
 async def read_events(
@@ -72,6 +73,7 @@ async def read_events(
     count = 0
     last = after_sequence
     timed_out = False
+    ended = True
     try:
         async with asyncio.timeout(wait_seconds):
             async for event in stream:
@@ -83,12 +85,14 @@ async def read_events(
                 count += 1
                 last = max(last, event.worker_sequence)
                 if max_events and count >= max_events:
+                    ended = False
                     break
     except TimeoutError:
         timed_out = True
+        ended = False
     finally:
         stream.cancel()
-    return EventReadOutcome(count, timed_out, last)
+    return EventReadOutcome(count, timed_out, last, ended)
 
 
 def _configure_stream(parser: argparse.ArgumentParser) -> None:
@@ -120,7 +124,8 @@ def _configure_stream(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--require-all",
         action="store_true",
-        help="exit 7 when --timeout passes before --max-events events arrived",
+        help="exit 7 when the stream ends (--timeout passed, or the gateway ended it) before "
+        "--max-events events arrived",
     )
 
 
@@ -137,17 +142,25 @@ async def run_stream_events(ctx: Context) -> Result | None:
         wait_seconds=args.timeout,
         after_sequence=args.after_sequence,
     )
-    if outcome.timed_out and args.max_events and outcome.count < args.max_events:
+    short = bool(args.max_events) and outcome.count < args.max_events
+    if outcome.ended_by_gateway:
+        message = (
+            f"the gateway ended the event stream after {outcome.count} event(s) "
+            "(session closed or expired?)"
+        )
+    elif outcome.timed_out and short:
         message = f"timeout after {args.timeout:g} s: {outcome.count} of {args.max_events} events"
-        if args.require_all:
-            raise CliError(
-                message,
-                ExitCode.TIMEOUT,
-                "TooFewEvents",
-                "TOO_FEW_EVENTS",
-                {"events": outcome.count, "expected": args.max_events},
-            )
-        ctx.out.info(f"mxgw-py stream-events: {message}")
+    else:
+        return None
+    if short and args.require_all:
+        raise CliError(
+            message,
+            ExitCode.TIMEOUT,
+            "TooFewEvents",
+            "TOO_FEW_EVENTS",
+            {"events": outcome.count, "expected": args.max_events},
+        )
+    ctx.out.info(f"mxgw-py stream-events: {message}")
     return None
 
 

@@ -145,3 +145,17 @@ def test_second_stream_is_refused_and_ctrl_c_ends_the_first(gateway: Gateway, se
     assert (error["code"], error["type"]) == ("ALREADY_EXISTS", "StreamAlreadyOpenError")
     code, _, err = _interrupt(first)
     assert code == 130 and "Traceback" not in err
+
+
+def test_stream_ended_by_the_gateway_is_reported(gateway: Gateway) -> None:
+    sid = gateway.open_session()
+    s = ["--session-id", sid]
+    sh = str(gateway.ok("register", *s)["server_handle"])
+    gateway.ok("subscribe-bulk", *s, "--server-handle", sh, "--item", "Pump102.ReadOnly")
+    stream = _start(gateway, "stream-events", *s, "--max-events", "5", "--timeout", "60", "--json")
+    _read_until(stream, "data_change")
+    gateway.ok("close-session", *s)
+    out, err = stream.communicate(timeout=20)
+    assert stream.returncode == 0, err
+    assert "the gateway ended the event stream after 1 event(s)" in err
+    assert out == ""  # the first line was read above; nothing after it
