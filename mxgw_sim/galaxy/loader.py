@@ -160,8 +160,16 @@ def _describe(doc: YamlDocument, error: jsonschema.ValidationError) -> list[Diag
         missing = [k for k in schema.get("required", []) if k not in instance]
         return [_at(doc, pointer, f"missing required key {k!r}") for k in missing]
     if validator == "enum":
-        choices = ", ".join(json.dumps(c) for c in error.validator_value)
-        return [_at(doc, pointer, f"{_short(instance)} is not one of: {choices}")]
+        options = [str(c) for c in error.validator_value]
+        if pointer.endswith("/type"):
+            options = [o for o in options if not o.endswith("[]")]
+        message = f"{_short(instance)} is not one of: {', '.join(options)}"
+        if pointer.endswith("/type"):
+            message += " (add [] for an array)"
+        close = difflib.get_close_matches(str(instance), options, n=1)
+        if close:
+            message += f"; did you mean {close[0]!r}?"
+        return [_at(doc, pointer, message)]
     if validator == "const":
         return [_at(doc, pointer, f"must be {json.dumps(error.validator_value)}")]
     if validator == "pattern" and pointer.endswith("/behaviour"):
