@@ -340,6 +340,7 @@ async def run_scenarios(
     from mxgw_runner.engine.connection import Connection as _Connection
     from mxgw_runner.engine.runner import Engine, EngineOptions
     from mxgw_runner.engine.signals import Interrupts, installed
+    from mxgw_runner.errors import ScenarioError
     from mxgw_runner.exitcodes import exit_code_for
     from mxgw_runner.reports import builtin_writers
     from mxgw_runner.reports.console import NORMAL, QUIET, VERBOSE, ConsoleReporter
@@ -354,9 +355,18 @@ async def run_scenarios(
             if args.simulate is not None:
                 from mxgw_runner.simulate import embedded_simulator
 
-                endpoint = await stack.enter_async_context(
-                    embedded_simulator(args.simulate or None)
-                )
+                try:
+                    endpoint = await stack.enter_async_context(
+                        embedded_simulator(args.simulate or None)
+                    )
+                except ScenarioError as exc:  # an invalid galaxy file, located
+                    for diagnostic in exc.diagnostics:
+                        print(diagnostic.format(), file=sys.stderr)
+                    _err("--simulate: invalid galaxy file; nothing was run")
+                    return EXIT_USAGE
+                except OSError as exc:
+                    _err(f"--simulate: cannot start the simulator: {exc}")
+                    return EXIT_USAGE
                 connection = _Connection(endpoint, plaintext=True)
             assert connection is not None
             options = EngineOptions(

@@ -154,6 +154,10 @@ class RunContext:
         """A text that must never appear in any report or output (a password)."""
         self._run.engine.redactor.add([text])
 
+    def set_protocol_version(self, version: int) -> None:
+        """The gateway protocol version the session reported, for the run's report."""
+        self._run.engine.result.protocol_version = version
+
     def record_cleanup(self, outcomes: Sequence[CleanupOutcome]) -> None:
         """Report undo actions an explicit step ran early (close-session, unregister)."""
         self._run.record_cleanup(outcomes)

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 #: Exit codes for a run stopped by a signal (128 + the signal number, as shells do).
 EXIT_SIGINT = 130
@@ -29,7 +29,6 @@ class Interrupts:
     #: The task the next signal cancels: the steps first, then the cleanup.
     steps_task: asyncio.Task[object] | None = None
     cleanup_task: asyncio.Task[object] | None = None
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def interrupted(self) -> bool:
@@ -59,7 +58,6 @@ class Interrupts:
             self.abandon_cleanup = True
             if self.cleanup_task is not None and not self.cleanup_task.done():
                 self.cleanup_task.cancel()
-        self.changed.set()
 
 
 @contextlib.contextmanager

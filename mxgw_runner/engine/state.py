@@ -38,7 +38,8 @@ class SessionState:
     """One open gateway session of the scenario and everything acquired in it."""
 
     session: Any
-    recorder: Recorder
+    #: Set right after construction (the recorder needs :meth:`alias_of`).
+    recorder: Recorder = field(init=False)
     server_handle: int | None = None
     items: dict[str, ItemState] = field(default_factory=dict)
     #: (server handle, item handle) → alias, for the recorder.

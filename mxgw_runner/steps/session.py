@@ -36,7 +36,7 @@ async def run_open_session(ctx: StepContext) -> StepOutcome:
     client = await rc.client()
     name = ctx.params.get("client-session-name") or f"mxgw-run: {ctx.scenario.name}"
     session = await client.open_session(str(name), timeout=ctx.timeout)
-    state = SessionState(session, recorder=None)  # type: ignore[arg-type]
+    state = SessionState(session)
     state.recorder = Recorder(
         lambda after: session.events(after),
         state.alias_of,
@@ -45,6 +45,7 @@ async def run_open_session(ctx: StepContext) -> StepOutcome:
     )
     state.recorder.start()
     rc.set_state(state)
+    rc.set_protocol_version(session.gateway_protocol_version)
     timeout = rc.cleanup_timeout
 
     async def close() -> None:

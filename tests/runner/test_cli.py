@@ -190,3 +190,19 @@ def test_steps_this_version_cannot_run_are_refused_before_anything_runs(tmp_path
     result = run_cli(path, "--validate")
     assert result.code == 2
     assert "later.yaml:2:5: step 1 for-each: not supported" in result.stderr
+
+
+def test_an_invalid_simulator_galaxy_is_located(tmp_path: Path) -> None:
+    galaxy = scenario_file(
+        tmp_path,
+        "galaxy.yaml",
+        """
+        version: 1
+        name: broken
+        areas: [{name: A, objects: [{name: O, attributes: [{name: X, type: nonsense}]}]}]
+        """,
+    )
+    result = run_cli(SMOKE, "--simulate", galaxy)
+    assert result.code == 2, result.output
+    assert "galaxy.yaml:3:" in result.stderr
+    assert "Traceback" not in result.output
