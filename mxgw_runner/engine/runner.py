@@ -39,6 +39,8 @@ from mxgw_runner.steptypes import StepOutcome, StepRegistry
 
 #: Keys whose duration extends a step's time budget (the wait itself plus the step timeout).
 _WAIT_KEYS = ("within", "for")
+#: Seconds a step may overrun its timeout so that its own failure message wins the race.
+BUDGET_GRACE = 0.5
 
 Connector = Callable[[], Awaitable[Any]]
 """Opens the gateway connection: returns an ``mxgateway.GatewayClient``."""
@@ -390,21 +392,19 @@ class ScenarioRun:
         return step.timeout if step.timeout is not None else self.scenario.timeouts.step
 
     def _budget(self, step: Step, params: Mapping[str, Any] | None) -> float:
-        """The step's time limit: its timeout plus the wait it asks for.
+        """The step's time limit: its timeout, plus the wait it asks for, plus a grace.
 
-        A step's own wait (``within:``, ``for:``; the step timeout when not given)
-        comes on top, so that an expectation ends with its own explanation rather
-        than a bare "timed out".
+        The grace lets a wait that defaults to the step timeout (``expect-event``
+        without ``within:``) end with its own explanation rather than a bare
+        "timed out".
         """
         timeout = self._step_timeout(step)
         source = params if params is not None else step.params
         for key in _WAIT_KEYS:
             if key in source:
-                try:
-                    return timeout + parse_duration(source[key])
-                except DurationError:
-                    break
-        return timeout * 2
+                with contextlib.suppress(DurationError):
+                    return timeout + parse_duration(source[key]) + BUDGET_GRACE
+        return timeout + BUDGET_GRACE
 
     # ------------------------------------------------------------------ cleanup
 

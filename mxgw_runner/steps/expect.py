@@ -104,9 +104,7 @@ async def run_expect_event(ctx: StepContext) -> StepOutcome:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             final = scanner.result(final=True)
-            raise _failure(
-                recorder, exp, final, f"{final.message} within {within:g} s", end
-            )
+            raise _failure(recorder, exp, final, f"after {within:g} s: {final.message}", end)
         await recorder.wait_for_events(end, remaining)
 
 

@@ -131,7 +131,7 @@ def test_failed_expectation_shows_recent_events_and_the_closest(
     assert result.code == 1, result.output
     step = result.steps()[4]
     assert step["status"] == "failed"
-    assert "within 0.3 s" in step["message"]
+    assert step["message"].startswith("after 0.3 s: no matching data-change of mode")
     assert step["expected"] == "data-change of mode with value ≈ 2 ± 0.5"
     assert step["closest"]["event"]["value"] == 1
     assert step["closest"]["explanation"]
