@@ -14,17 +14,24 @@ CLOSE = "close-session"
 
 
 def _fatal(exc: BaseException) -> bool:
-    """Stream errors that reconnecting cannot fix."""
+    """Stream errors that reconnecting cannot fix (the session is gone or refused)."""
+    import grpc
+
     import mxgateway
 
-    return isinstance(
+    if isinstance(
         exc,
         mxgateway.SessionNotFoundError
         | mxgateway.SessionFaultedError
         | mxgateway.AuthenticationError
         | mxgateway.PermissionDeniedError
-        | mxgateway.ClientClosedError
-        | mxgateway.StreamAlreadyOpenError,
+        | mxgateway.ClientClosedError,
+    ):
+        return True
+    # A faulted session answers StreamEvents with FAILED_PRECONDITION.
+    return (
+        isinstance(exc, mxgateway.GatewayRpcError)
+        and exc.code == grpc.StatusCode.FAILED_PRECONDITION
     )
 
 

@@ -192,3 +192,26 @@ def test_replay_gap_fails_the_expectation_with_events_lost(
     assert step["status"] == "failed"
     assert "events lost" in step["message"]
     assert sim.wait_for_sessions(0, ADMIN_KEY) == []
+
+
+def test_a_faulted_session_exits_3_and_is_still_closed(
+    sim: SimProcess,
+    no_leaked_sessions: None,
+    live_run: Callable[..., LiveRun],
+    tmp_path: Path,
+) -> None:
+    path = scenario_file(tmp_path, "fault.yaml", RECONNECT.replace("reconnect-test", "fault-test"))
+    run = live_run(path, *sim_args(sim), report=tmp_path / "report.json")
+    run.wait_for_line("05 expect-event")
+    (session,) = session_ids(sim, "fault-test")
+    control(sim, "FaultSession", cpb.FaultSessionRequest(session_id=session, message="test fault"))
+    result = run.finish()
+
+    assert result.code == 3, result.output
+    step = result.steps()[5]
+    assert step["status"] == "error"
+    assert "session faulted: test fault" in step["message"]
+    assert step["duration"] < 2  # a faulted session is not worth reconnecting to
+    cleanup = {c["action"]: c["status"] for c in result.scenario()["cleanup"]}
+    assert cleanup["close-session"] == "passed"
+    assert cleanup["unadvise"] == "failed"
