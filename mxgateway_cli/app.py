@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 import textwrap
@@ -179,8 +180,14 @@ def run(argv: Sequence[str] | None = None, out: Output | None = None) -> int:
                 code = asyncio.run(_run_command(command, ctx))
             finally:
                 for warning in caught:
-                    out.warn(str(warning.message))
+                    # our own and the library's notices; not third-party deprecations
+                    if issubclass(warning.category, UserWarning):
+                        out.warn(str(warning.message))
         return int(code)
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head -1`): stop quietly, as other CLI tools do
+        _silence_stdout()
+        return int(ExitCode.OK)
     except (Exception, KeyboardInterrupt, asyncio.CancelledError) as exc:
         if isinstance(exc, asyncio.CancelledError):
             error = CliError("interrupted", ExitCode.INTERRUPTED, "Interrupted", "INTERRUPTED")
@@ -188,3 +195,10 @@ def run(argv: Sequence[str] | None = None, out: Output | None = None) -> int:
             error = classify(exc, endpoint=ctx.endpoint if ctx is not None else "")
         out.error(error, command=command_name)
         return int(error.exit_code)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device so the interpreter's final flush cannot fail."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())

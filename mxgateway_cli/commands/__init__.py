@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mxgateway_cli.commands import bulk, events, items, session, smoke, write
+from mxgateway_cli.commands import authenticate, bulk, events, items, session, smoke, write
 from mxgateway_cli.commands.base import Command
 
 __all__ = ["COMMANDS", "Command"]
@@ -11,6 +11,7 @@ COMMANDS: tuple[Command, ...] = (
     *session.COMMANDS,
     *items.COMMANDS,
     *write.COMMANDS,
+    *authenticate.COMMANDS,
     *bulk.COMMANDS,
     *events.COMMANDS,
     *smoke.COMMANDS,

@@ -88,6 +88,7 @@ async def run_smoke(ctx: Context) -> Result:
     sid = opened.session_id
     doc: dict[str, Any] = {"command": "smoke", "item": args.item, "session_id": sid}
     steps: list[str] = []
+    failure: CliError | None = None
     if not out.json_mode:
         out.line(f"opened {sid}")
     try:
@@ -120,7 +121,6 @@ async def run_smoke(ctx: Context) -> Result:
         if not out.json_mode:
             out.line(f"registered server handle {server}, item {args.item} = handle {item}")
         events, timed_out = await _collect(ctx, sid, args.max_events, args.timeout)
-        steps.append("stream-events")
         doc["events"] = [event_doc(e) for e in events]
         doc["count"] = len(events)
         if timed_out and len(events) < args.max_events:
@@ -130,11 +130,18 @@ async def run_smoke(ctx: Context) -> Result:
                 ExitCode.TIMEOUT,
                 "TooFewEvents",
                 "TOO_FEW_EVENTS",
-                {"events": len(events), "expected": args.max_events, "session_id": sid},
+                {"events": len(events), "expected": args.max_events},
             )
+        steps.append("stream-events")
+    except Exception as exc:
+        failure = classify(exc)
+        failure.extra.update({"session_id": sid, "steps": steps})
+        raise failure from None
     finally:
         doc["steps"] = steps
         await _close(ctx, sid, doc)
+        if failure is not None:
+            failure.extra["closed"] = doc["closed"]
     doc["ok"] = all(e["ok"] for e in doc["events"])
     lines = [f"closed {sid}: smoke passed with {doc['count']} event(s)"]
     result = Result(doc, lines)

@@ -71,6 +71,8 @@ def test_smoke_timeout_is_exit_7_and_still_closes(gateway: Gateway) -> None:
     error = run.expect(7).doc["error"]
     assert time.monotonic() - start < 15
     assert (error["type"], error["events"], error["expected"]) == ("TooFewEvents", 1, 3)
+    assert error["closed"] is True
+    assert error["steps"] == ["register", "add-item", "advise"]
     assert error["session_id"] not in gateway.session_ids()
 
 
@@ -159,3 +161,19 @@ def test_stream_ended_by_the_gateway_is_reported(gateway: Gateway) -> None:
     assert stream.returncode == 0, err
     assert "the gateway ended the event stream after 1 event(s)" in err
     assert out == ""  # the first line was read above; nothing after it
+
+
+def test_stream_events_stops_quietly_when_the_reader_goes_away(
+    gateway: Gateway, session: str
+) -> None:
+    """``mxgw-py stream-events ... | head -1``: no traceback, exit 0."""
+    s = ["--session-id", session]
+    sh = str(gateway.ok("register", *s)["server_handle"])
+    gateway.ok("subscribe-bulk", *s, "--server-handle", sh, "--item", "Pump101.Vibration")
+    stream = _start(gateway, "stream-events", *s, "--timeout", "30", "--json")
+    _read_until(stream, "data_change")
+    assert stream.stdout is not None
+    stream.stdout.close()  # like `head -1` exiting
+    _, err = stream.communicate(timeout=20)
+    assert stream.returncode == 0, err
+    assert "Traceback" not in err and "Broken pipe" not in err
