@@ -499,8 +499,15 @@ class ProcessWorkerHost(WorkerHost):
             env = self._envelope()
             env.shutdown.reason = reason
             self._send(env)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._ack.wait(), self.settings.shutdown_grace)
+            acked = asyncio.ensure_future(self._ack.wait())
+            exited = asyncio.ensure_future(proc.wait())
+            await asyncio.wait(
+                (acked, exited),
+                timeout=self.settings.shutdown_grace,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            acked.cancel()
+            exited.cancel()
         if proc.stdin is not None:
             proc.stdin.close()
         try:

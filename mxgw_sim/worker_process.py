@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import struct
 import sys
 from collections import deque
@@ -405,6 +406,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.pipe_name != "stdio":
         print(f"--pipe-name {args.pipe_name!r}: only 'stdio' is supported", file=sys.stderr)
         return 2
+    # The front decides when a worker stops (WorkerShutdown); a console Ctrl-C reaching the
+    # whole process group must not kill the worker before the front has closed its session.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Keep stray prints off the frame pipe: stdout becomes stderr, frames use a private fd.
     out_fd = os.dup(1)
     os.dup2(2, 1)

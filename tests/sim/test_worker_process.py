@@ -11,7 +11,7 @@ from typing import Any
 
 import grpc
 import pytest
-from simsupport import Connect, advised, control
+from simsupport import Connect, SimFactory, advised, control
 
 from mxgateway import from_mx_value, to_mx_value
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
@@ -222,3 +222,19 @@ async def test_shared_sim_rejects_control_kill_of_unknown_session(sim: SimProces
 
 def test_listening_line_reports_worker_processes(process_sim: SimProcess) -> None:
     assert process_sim.info["worker_process"] is True
+
+
+async def test_sigint_closes_sessions_and_their_children(
+    sim_factory: SimFactory, connect: Connect
+) -> None:
+    server = sim_factory("--worker-process")
+    gateway = await connect(server)
+    session = await gateway.open_session("interrupted")
+    pid = (await _session_info(server, session.session_id)).worker_pid
+    os.kill(server.pid, signal.SIGINT)
+    assert await asyncio.to_thread(server.process.wait, 30) == 0
+    with pytest.raises(ProcessLookupError):
+        for _ in range(100):
+            os.kill(pid, 0)
+            await asyncio.sleep(0.05)
+    assert "Traceback" not in server.stderr_text()
