@@ -149,36 +149,35 @@ class Recorder:
         failures = 0
         try:
             while not self._stopping:
-                stream = self._stream
-                if stream is None:
-                    stream = self._stream = self._open_stream(self.last_sequence)
+                error: Exception | None = None
                 try:
-                    async for event in stream:
+                    if self._stream is None:
+                        self._stream = self._open_stream(self.last_sequence)
+                    async for event in self._stream:
                         failures = 0
                         self._take(event)
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
-                    if self._stopping:
-                        return
-                    failures += 1
-                    if self._is_fatal(exc) or failures > RECONNECT_ATTEMPTS:
-                        self._fail(self._describe_error(exc))
-                        return
-                    await asyncio.sleep(RECONNECT_BACKOFF * 2 ** (failures - 1))
-                else:
-                    if self._stopping:
-                        return
-                    # The gateway ended the stream while the session is open: resume.
-                    failures += 1
-                    if failures > RECONNECT_ATTEMPTS:
-                        self._fail("the gateway keeps ending the event stream")
-                        return
+                    error = exc
                 finally:
-                    stream.cancel()
-                    self._stream = None
-                if not self._stopping:
-                    self.reconnects += 1
+                    if self._stream is not None:
+                        self._stream.cancel()
+                        self._stream = None
+                if self._stopping:
+                    return
+                failures += 1
+                if error is not None and self._is_fatal(error):
+                    self._fail(self._describe_error(error))
+                    return
+                if failures > RECONNECT_ATTEMPTS:
+                    reason = "the gateway keeps ending the event stream"
+                    self._fail(self._describe_error(error) if error is not None else reason)
+                    return
+                if error is not None:
+                    await asyncio.sleep(RECONNECT_BACKOFF * 2 ** (failures - 1))
+                # else: the gateway ended the stream while the session is open: resume now.
+                self.reconnects += 1
         finally:
             if self._stream is not None:
                 self._stream.cancel()
