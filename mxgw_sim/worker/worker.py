@@ -9,6 +9,8 @@ answers every command kind of the contract except DrainEvents (the front's). Eve
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -31,6 +33,7 @@ _KIND_OF: dict[str, int] = {
     if name != _PREFIX + "UNSPECIFIED"
 }
 Handler = Callable[[pb.MxCommandRequest, int], pb.MxCommandReply]
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,7 @@ class MxWorker:
         self._latency = 0.0
         self._fail_register = False
         self._closed = False
+        self._closing = asyncio.Event()
         self._handlers: dict[str, Handler] = {
             member: getattr(self, f"_cmd_{member}")
             for member in _KIND_OF
@@ -97,14 +101,7 @@ class MxWorker:
         member = request.WhichOneof("payload")
         kind = int(request.kind)
         if self._closed:
-            return failure_reply(
-                request,
-                kind,
-                "the worker has shut down",
-                hresult=E_FAIL,
-                code=pb.PROTOCOL_STATUS_CODE_WORKER_UNAVAILABLE,
-                statuses=[],
-            )
+            return self._unavailable(request, kind)
         if member is None:
             return self._invalid(request, kind, "the request has no command payload")
         expected = _KIND_OF[member]
@@ -121,14 +118,37 @@ class MxWorker:
             return self._invalid(request, kind, f"{member} is answered by the gateway front")
         async with self._lock:
             if self._latency > 0:
-                await asyncio.sleep(self._latency)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closing.wait(), self._latency)
+            if self._closed:
+                return self._unavailable(request, kind)
             try:
                 reply = handler(request, kind)
             except CommandRefused as exc:
                 reply = failure_reply(request, kind, exc.message, hresult=exc.hresult)
+            except Exception as exc:  # a simulator bug must not take the front down
+                _log.exception("session %s: %s failed", self.session_id, member)
+                reply = failure_reply(
+                    request,
+                    kind,
+                    f"internal simulator error: {type(exc).__name__}",
+                    hresult=E_FAIL,
+                    code=pb.PROTOCOL_STATUS_CODE_INTERNAL_ERROR,
+                    statuses=[],
+                )
         if not reply.session_id:
             reply.session_id = self.session_id
         return reply
+
+    def _unavailable(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
+        return failure_reply(
+            request,
+            kind,
+            "the worker has shut down",
+            hresult=E_FAIL,
+            code=pb.PROTOCOL_STATUS_CODE_WORKER_UNAVAILABLE,
+            statuses=[],
+        )
 
     def _invalid(self, request: pb.MxCommandRequest, kind: int, message: str) -> pb.MxCommandReply:
         return failure_reply(
@@ -541,9 +561,9 @@ class MxWorker:
         if self._closed:
             return
         self._closed = True
-        async with self._lock:
-            await self._core.close()
-            await self._pump.close()
+        self._closing.set()  # a command held up by injected latency gives up at once
+        await self._core.close()
+        await self._pump.close()
 
     @property
     def closed(self) -> bool:

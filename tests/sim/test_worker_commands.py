@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
 
@@ -20,7 +21,14 @@ from galaxysupport import (
     source,
 )
 
-from mxgateway import MxStatus, MxStatusCategory, MxStatusSource, Quality, from_mx_value
+from mxgateway import (
+    MxStatus,
+    MxStatusCategory,
+    MxStatusSource,
+    Quality,
+    SparseArray,
+    from_mx_value,
+)
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
 
 
@@ -527,3 +535,37 @@ async def test_writes_from_one_session_reach_another() -> None:
     await a.settle()
     await b.settle()
     assert b.values(item_b) == [42, 5]
+
+
+async def test_shutdown_interrupts_a_command_held_by_latency() -> None:
+    h = Harness()
+    h.worker.set_fault("latency", 60.0)
+    pending = asyncio.ensure_future(h.run(register=pb.RegisterCommand(client_name="x")))
+    await asyncio.sleep(0)
+    async with asyncio.timeout(5):
+        await h.worker.shutdown()
+        reply = await pending
+    assert reply.protocol_status.code == pb.PROTOCOL_STATUS_CODE_WORKER_UNAVAILABLE
+    assert h.worker.faults()["latency"] == 60.0
+
+
+async def test_sparse_array_writes_reset_unlisted_elements() -> None:
+    h = Harness()
+    await h.register()
+    item = await h.subscribe("Types.IntArray[]")
+    sparse = mx(SparseArray("int32", 4, {1: 9}))
+    cmd = pb.WriteCommand(server_handle=h.handle, item_handle=item, value=sparse)
+    assert (await h.run(write=cmd)).protocol_status.code == OK
+    await h.settle()
+    assert h.values(item)[-1] == [0, 9, 0, 0]
+
+
+async def test_write2_with_a_timestamp_that_is_not_a_time_is_refused() -> None:
+    h = Harness()
+    await h.register()
+    item = await h.subscribe("Types.Double")
+    cmd = pb.Write2Command(
+        server_handle=h.handle, item_handle=item, value=mx(1.0), timestamp_value=mx("soon")
+    )
+    reply = await h.run(write2=cmd)
+    assert reply.protocol_status.code == MXACCESS_FAILURE and reply.hresult == E_INVALIDARG
