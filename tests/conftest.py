@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from mxgw_sim.generated import mxgw_sim_control_pb2 as cpb
 from mxgw_sim.testing import ADMIN_KEY, SimProcess, start_sim, write_keys_file
 
 SimFactory = Callable[..., SimProcess]
@@ -65,5 +66,7 @@ def sim_factory(sim_keys_file: Path) -> Iterator[SimFactory]:
 def no_leaked_sessions(sim: SimProcess) -> Iterator[None]:
     """Fail the test if the shared simulator still has open sessions after it."""
     yield
-    left = sim.wait_for_sessions(0, ADMIN_KEY, timeout=10.0)
-    assert [s.session_id for s in left] == [], "sessions left open"
+    left = [s.session_id for s in sim.wait_for_sessions(0, ADMIN_KEY, timeout=10.0)]
+    for session_id in left:  # close them, so one leaking test does not fail the next ones
+        sim.control("ExpireSession", cpb.SessionSelector(session_id=session_id), ADMIN_KEY)
+    assert left == [], "sessions left open"
