@@ -54,10 +54,19 @@ def _positive(kind: type[float] | type[int]) -> argparse._ActionType:
     return parse
 
 
+def _listen(text: str) -> str:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT with a port 0-65535, got {text!r}")
+    return text
+
+
 def serve_parser() -> argparse.ArgumentParser:
     """The argument parser of ``mxgw-sim serve``."""
     p = _Parser(prog=f"{PROG} [serve]", description="Serve the MXAccess Gateway simulator.")
-    p.add_argument("--listen", default=DEFAULT_LISTEN, help="host:port (port 0 picks one)")
+    p.add_argument(
+        "--listen", type=_listen, default=DEFAULT_LISTEN, help="host:port (port 0 picks one)"
+    )
     p.add_argument("--galaxy", default=None, help="galaxy file (YAML); default: packaged galaxy")
     p.add_argument("--api-key", action="append", default=[], help="accepted key (all scopes)")
     p.add_argument(

@@ -44,12 +44,22 @@ def test_auth_off_is_announced(sim_factory: SimFactory) -> None:
     assert bare.info["auth"] is False
 
 
-def test_bad_argument_is_one_line_and_exit_2() -> None:
-    result = _run("serve", "--lease-seconds", "soon")
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (("--lease-seconds", "soon"), "--lease-seconds"),
+        (("--listen", "127.0.0.1:99999"), "--listen"),
+        (("--listen", "no-port"), "--listen"),
+        (("--max-sessions", "0"), "--max-sessions"),
+        (("--bogus",), "--bogus"),
+    ],
+)
+def test_bad_argument_is_one_line_and_exit_2(args: tuple[str, ...], named: str) -> None:
+    result = _run("serve", *args)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert "--lease-seconds" in lines[0]
+    assert named in lines[0]
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
 
