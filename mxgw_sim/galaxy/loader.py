@@ -249,6 +249,7 @@ class _Builder:
             "activate-sends-current",
             "reuse-item-handles",
             "success-value",
+            "security-refusal",
             "timestamps",
         ):
             if key in raw:

@@ -133,6 +133,9 @@ class GalaxySettings:
     buffered_update_interval: float = 1.0
     #: The MXAccess success flag used in OK statuses (-1; upstream fixtures show 1).
     success_value: int = -1
+    #: Where a write refused by security shows: "completion" (an OnWriteComplete with
+    #: SecurityError) or "reply" (Write itself fails, as in upstream's golden reply).
+    security_refusal: str = "completion"
 
 
 @dataclass(frozen=True, slots=True)

@@ -408,19 +408,9 @@ class GalaxyRuntime:
                 DETAIL_READ_ONLY,
                 f"{target.reference} is read-only",
             )
-        verdict = check_write_security(
-            self.galaxy.security,
-            attr.classification,
-            ctx,
-            supervisory_bypass=self.settings.supervisory_bypasses_security,
-        )
-        if not verdict.allowed:
-            return WriteOutcome(
-                MxStatusCategory.SECURITY_ERROR,
-                MxStatusSource.RESPONDING_AUTOMATION_OBJECT,
-                DETAIL_SECURITY,
-                verdict.reason,
-            )
+        security = self.check_security(target, ctx)
+        if not security.ok:
+            return security
         if attr.classification is Classification.CONFIGURE and state.on_scan:
             return WriteOutcome(
                 MxStatusCategory.OPERATIONAL_ERROR,
@@ -442,6 +432,26 @@ class GalaxyRuntime:
         self._apply_value(live, new_value, when, now)
         self._notify(GalaxyChange.value_change(live.key, new_value, when, attr))
         return WriteOutcome.success()
+
+    def check_security(self, target: Resolved, ctx: WriteContext) -> WriteOutcome:
+        """Galaxy security alone: success, or the SecurityError a write would complete with.
+
+        ``ctx.supervisory`` is honoured as given (the worker applies its own setting).
+        """
+        verdict = check_write_security(
+            self.galaxy.security,
+            self._live(target.key).attr.classification,
+            ctx,
+            supervisory_bypass=True,
+        )
+        if verdict.allowed:
+            return WriteOutcome.success()
+        return WriteOutcome(
+            MxStatusCategory.SECURITY_ERROR,
+            MxStatusSource.RESPONDING_AUTOMATION_OBJECT,
+            DETAIL_SECURITY,
+            verdict.reason,
+        )
 
     def _merge(self, live: _Live, target: Resolved, value: Any, now: float) -> Any:
         """The attribute's whole new value after writing ``value`` to ``target``'s part."""

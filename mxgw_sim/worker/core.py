@@ -22,6 +22,8 @@ from mxgw_sim.galaxy.outcomes import (
     DETAIL_BARE_ARRAY,
     DETAIL_CONVERSION,
     DETAIL_NOT_DEPLOYED,
+    DETAIL_READ_ONLY,
+    DETAIL_SECURITY,
     DETAIL_UNKNOWN_REFERENCE,
     WriteOutcome,
 )
@@ -29,7 +31,7 @@ from mxgw_sim.galaxy.references import Resolved, Unresolved, UnresolvedKind
 from mxgw_sim.galaxy.runtime import AttributeState, GalaxyRuntime
 from mxgw_sim.galaxy.security import WriteContext
 from mxgw_sim.worker.events import EventPump
-from mxgw_sim.worker.replies import E_INVALIDARG, ok_status, status
+from mxgw_sim.worker.replies import E_INVALIDARG, MX_E_WRITE_REFUSED, ok_status, status
 from mxgw_sim.worker.settings import WorkerSettings
 from mxgw_sim.worker.state import Connection, Item, Projection, project
 
@@ -44,10 +46,16 @@ _FAMILY_BUFFERED = pb.MX_EVENT_FAMILY_ON_BUFFERED_DATA_CHANGE
 class CommandRefused(Exception):
     """MXAccess threw from the call: the reply is an MXACCESS_FAILURE with ``hresult``."""
 
-    def __init__(self, message: str, hresult: int = E_INVALIDARG) -> None:
+    def __init__(
+        self,
+        message: str,
+        hresult: int = E_INVALIDARG,
+        statuses: list[pb.MxStatusProxy] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hresult = hresult
+        self.statuses = statuses
 
 
 class WriteRequest:
@@ -406,6 +414,26 @@ class WorkerCore:
             stamp = when.timestamp()
         ctx = self._context(conn, item, request, stamp)
         target = item.target
+        if self.settings.security_refusal == "reply":
+            refusal = self.runtime.check_security(target, ctx)
+            if not refusal.ok:
+                raise CommandRefused(
+                    f"write refused: {refusal.reason}",
+                    MX_E_WRITE_REFUSED,
+                    [
+                        status(
+                            MxStatusCategory.SECURITY_ERROR,
+                            MxStatusSource.RESPONDING_LMX,
+                            detail=DETAIL_SECURITY,
+                            text=refusal.reason,
+                        ),
+                        status(
+                            MxStatusCategory.OPERATIONAL_ERROR,
+                            MxStatusSource.RESPONDING_NMX,
+                            detail=DETAIL_READ_ONLY,
+                        ),
+                    ],
+                )
         self.spawn(self._complete_write(conn, item, target, request.value, ctx))
 
     def _context(

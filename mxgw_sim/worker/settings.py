@@ -41,6 +41,10 @@ class WorkerSettings:
     unknown_reference_quality: int = 4
     #: (likely) Items advised supervisory write without a user for Operate/Tune/Configure.
     supervisory_bypasses_security: bool = True
+    #: "completion": a security refusal is an OnWriteComplete with SecurityError (MXACCESS.md);
+    #: "reply": Write itself fails with MXACCESS_FAILURE and HRESULT 0x80040200 and the two
+    #: statuses of upstream's golden refused-write reply.
+    security_refusal: str = "completion"
     #: The first server handle Register returns; later ones count up.
     first_server_handle: int = 1
 

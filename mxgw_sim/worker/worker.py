@@ -125,7 +125,9 @@ class MxWorker:
             try:
                 reply = handler(request, kind)
             except CommandRefused as exc:
-                reply = failure_reply(request, kind, exc.message, hresult=exc.hresult)
+                reply = failure_reply(
+                    request, kind, exc.message, hresult=exc.hresult, statuses=exc.statuses
+                )
             except Exception as exc:  # a simulator bug must not take the front down
                 _log.exception("session %s: %s failed", self.session_id, member)
                 reply = failure_reply(
@@ -437,7 +439,11 @@ class MxWorker:
                 result.was_successful = False
                 result.error_message = exc.message
                 result.hresult = exc.hresult
-                result.statuses.append(failure_reply(request, kind, exc.message).statuses[0])
+                result.statuses.extend(
+                    failure_reply(
+                        request, kind, exc.message, hresult=exc.hresult, statuses=exc.statuses
+                    ).statuses
+                )
             else:
                 result.was_successful = True
                 result.statuses.append(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from galaxysupport import Harness, category, source
+from galaxysupport import WRITE, Harness, category, source
 
 from mxgateway import MxStatus, MxStatusCategory, MxStatusSource
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
@@ -181,3 +181,37 @@ async def test_supervisory_items_write_as_the_client(bypass: bool) -> None:
         assert_ok(status)
     else:
         assert_security_error(status)
+
+
+async def test_security_refusal_in_the_reply_has_the_golden_shape() -> None:
+    h = Harness(security_refusal="reply")
+    await h.register()
+    item = await h.subscribe("Pump102.Operate")
+    reply = await h.write(item, 1)
+    assert reply.kind == pb.MX_COMMAND_KIND_WRITE
+    assert reply.protocol_status.code == pb.PROTOCOL_STATUS_CODE_MXACCESS_FAILURE
+    assert reply.hresult == -2147220992
+    value = reply.return_value
+    assert (value.data_type, value.variant_type, value.is_null) == (
+        pb.MX_DATA_TYPE_NO_DATA,
+        "VT_EMPTY",
+        True,
+    )
+    first, second = reply.statuses
+    assert (first.success, category(first), source(first), first.detail) == (
+        0,
+        MxStatusCategory.SECURITY_ERROR,
+        MxStatusSource.RESPONDING_LMX,
+        321,
+    )
+    assert (second.success, category(second), source(second), second.detail) == (
+        0,
+        MxStatusCategory.OPERATIONAL_ERROR,
+        MxStatusSource.RESPONDING_NMX,
+        902,
+    )
+    assert (first.raw_category, first.raw_detected_by) == (6, 1)  # MXAccess numbers
+    await h.settle()
+    assert h.of(item, WRITE) == []  # refused by Write: no completion follows
+    user = await h.authenticate("operator", "operator1")
+    assert (await h.write(item, 2, user=user)).protocol_status.code == pb.PROTOCOL_STATUS_CODE_OK
