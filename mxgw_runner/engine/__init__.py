@@ -8,7 +8,8 @@ from mxgw_runner.engine.cleanup import CleanupOutcome, CleanupStack
 from mxgw_runner.engine.context import RunContext, engine_context
 from mxgw_runner.engine.outcomes import ExpectationFailed
 from mxgw_runner.engine.recorder import EventStreamLost, Recorder
-from mxgw_runner.engine.runner import Engine, EngineOptions, ScenarioRun
+from mxgw_runner.engine.runner import Engine, EngineOptions
+from mxgw_runner.engine.scenario import ScenarioRun
 from mxgw_runner.engine.signals import Interrupts
 from mxgw_runner.engine.state import ItemState, SessionState, StepUsageError
 

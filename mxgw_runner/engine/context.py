@@ -18,7 +18,7 @@ from mxgw_runner.steptypes import StepContext
 if TYPE_CHECKING:
     from mxgw_runner.engine.cleanup import CleanupOutcome, CleanupStack
     from mxgw_runner.engine.recorder import Recorder
-    from mxgw_runner.engine.runner import ScenarioRun
+    from mxgw_runner.engine.scenario import ScenarioRun
 
 
 class RunContext:

@@ -1,0 +1,136 @@
+"""``mxgw-run``: run YAML scenarios against a gateway (or an embedded simulator).
+
+Usage: ``mxgw-run [options] SCENARIO_OR_DIR...``. Every file is loaded and
+checked before anything runs; ``--validate`` and ``--plan`` stop there and
+never import grpc. Exit codes: 0 passed, 1 a check failed, 2 invalid scenario
+or usage, 3 gateway or infrastructure error, 4 only cleanup failed, 130
+interrupted (SIGINT), 143 terminated (SIGTERM).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mxgw_runner.cli.args import EXIT_USAGE, PROG, build_parser
+from mxgw_runner.cli.discovery import discover, load_all, select, split_simulate
+from mxgw_runner.cli.plan import print_plan, writes_of
+
+if TYPE_CHECKING:
+    from mxgw_runner.steptypes import StepRegistry
+
+EXIT_OK, EXIT_SIGINT = 0, 130
+
+__all__ = ["build_parser", "main"]
+
+
+def _err(message: str) -> None:
+    print(f"{PROG}: {message}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``mxgw-run`` console script; returns the exit code."""
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return EXIT_SIGINT
+
+
+def _with_builtin_runs(registry: StepRegistry) -> StepRegistry:
+    """Interim: pair declared built-in steps with their run callables."""
+    from mxgw_runner.steps.runs import with_runs
+    from mxgw_runner.steptypes import StepRegistry as _Registry
+
+    out = _Registry()
+    for step_type in with_runs(registry):
+        out.add(step_type, registry.owner(step_type.name))
+    return out
+
+
+def _main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    split_simulate(args)
+    from mxgw_runner.errors import PluginError
+    from mxgw_runner.plugins import build_plugin_manager, collect_step_types
+    from mxgw_runner.redact import Redactor
+
+    try:
+        pm = build_plugin_manager(entry_points=False)
+        registry = _with_builtin_runs(collect_step_types(pm))
+    except PluginError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    files, problems = discover(args.paths)
+    for target in (args.report_json, args.report_junit):
+        if target and not Path(target).resolve().parent.is_dir():
+            problems.append(f"report file {target}: its directory does not exist")
+    if args.simulate and not Path(args.simulate).is_file():
+        problems.append(f"--simulate {args.simulate}: no such galaxy file")
+    scenarios, diagnostics = load_all(files, args, registry)
+    for line in [*problems, *diagnostics]:
+        print(line, file=sys.stderr)
+    if problems or diagnostics:
+        _err(f"{len(problems) + len(diagnostics)} problem(s); nothing was run")
+        return EXIT_USAGE
+    unsupported = [
+        step
+        for scenario in scenarios
+        for step in scenario.walk()
+        if (step_type := registry.get(step.kind)) is not None and step_type.run is None
+    ]
+    for step in unsupported:
+        print(
+            f"{step.location.file}:{step.line}:{step.column}: step {step.index} {step.kind}: "
+            "not supported by this version of mxgw-run",
+            file=sys.stderr,
+        )
+    if unsupported:
+        return EXIT_USAGE
+    if args.read_only:
+        refused = [step for s in scenarios for step, _ in writes_of(s)]
+        for step in refused:
+            print(
+                f"{step.location.file}:{step.line}:{step.column}: step {step.index} write: "
+                "--read-only refuses scenarios that write",
+                file=sys.stderr,
+            )
+        if refused:
+            return EXIT_USAGE
+    selected = select(scenarios, args.tag, args.skip_tag)
+    if args.validate:
+        for scenario in scenarios:
+            print(f"ok  {scenario.path} — {scenario.name} ({len(scenario.steps)} steps)")
+        return EXIT_OK
+    if args.plan:
+        print_plan(selected, sys.stdout)
+        return EXIT_OK
+    connection = None
+    if args.simulate is None:
+        from mxgw_runner.engine.connection import ConnectionOptionError, resolve_connection
+
+        try:
+            connection = resolve_connection(
+                endpoint=args.endpoint,
+                transport=args.transport,
+                ca_file=args.ca_file,
+                server_name_override=args.server_name_override,
+                api_key_env=args.api_key_env,
+                connect_timeout=args.connect_timeout,
+            )
+        except ConnectionOptionError as exc:
+            _err(str(exc))
+            return EXIT_USAGE
+    redactor = Redactor()
+    if connection is not None and connection.api_key:
+        redactor.add([connection.api_key])
+    for scenario in selected:
+        redactor.add(scenario.secret_values)
+    from mxgw_runner.cli.run import run_scenarios
+
+    return asyncio.run(run_scenarios(args, selected, registry, pm, connection, redactor))
+
+

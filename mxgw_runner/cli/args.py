@@ -1,0 +1,144 @@
+"""The command line of ``mxgw-run`` (argparse; exit code 2 on a usage error)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from mxgw_runner import __version__
+
+PROG = "mxgw-run"
+EXIT_USAGE = 2
+
+_EPILOG = """\
+exit codes: 0 all passed, 1 a check failed, 2 invalid scenario or usage,
+3 gateway or infrastructure error, 4 only cleanup failed, 130 interrupted (Ctrl-C),
+143 terminated (SIGTERM). A second Ctrl-C abandons cleanup.
+
+environment:
+  MXGATEWAY_ENDPOINT  default for --endpoint (else localhost:5000)
+
+examples:
+  mxgw-run scenarios/smoke.yaml --simulate
+  mxgw-run scenarios/ --endpoint gw01:5001 --tls --ca-file ca.pem --api-key-env MXGATEWAY_API_KEY
+  mxgw-run pump101.yaml --var setpoint=40 --plan
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the usage error on one line and exit code 2."""
+
+    def error(self, message: str) -> Any:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``mxgw-run``."""
+    p = _Parser(
+        prog=PROG,
+        description="Run declarative YAML scenarios against the MXAccess Gateway.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "paths",
+        nargs="+",
+        metavar="SCENARIO_OR_DIR",
+        help="scenario files, or directories of *.yaml/*.yml scenarios",
+    )
+    p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    c = p.add_argument_group("connection options")
+    c.add_argument(
+        "--endpoint",
+        metavar="HOST:PORT",
+        help="gateway address (default: $MXGATEWAY_ENDPOINT, else localhost:5000)",
+    )
+    t = c.add_mutually_exclusive_group()
+    t.add_argument(
+        "--plaintext",
+        dest="transport",
+        action="store_const",
+        const="plaintext",
+        help="no TLS (default for loopback endpoints)",
+    )
+    t.add_argument(
+        "--tls",
+        dest="transport",
+        action="store_const",
+        const="tls",
+        help="TLS (default for every other endpoint)",
+    )
+    c.add_argument("--ca-file", metavar="PEM", help="CA of the gateway's certificate")
+    c.add_argument(
+        "--server-name-override",
+        metavar="NAME",
+        help="host name to verify in the gateway's certificate",
+    )
+    c.add_argument(
+        "--api-key-env",
+        metavar="NAME",
+        help="environment variable holding the API key (e.g. MXGATEWAY_API_KEY)",
+    )
+    c.add_argument(
+        "--connect-timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        default=10.0,
+        help="how long to wait for the gateway to accept the connection (default 10)",
+    )
+    c.add_argument(
+        "--simulate",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="GALAXY",
+        help="run against an embedded simulator on loopback (default galaxy, or "
+        "the galaxy file given)",
+    )
+    r = p.add_argument_group("run options")
+    r.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a variable (over vars: and --vars-file)",
+    )
+    r.add_argument(
+        "--vars-file", action="append", default=[], metavar="FILE", help="YAML mapping of variables"
+    )
+    r.add_argument("--tag", action="append", default=[], help="run only scenarios with this tag")
+    r.add_argument("--skip-tag", action="append", default=[], help="skip scenarios with this tag")
+    r.add_argument("--fail-fast", action="store_true", help="stop after the first failed scenario")
+    r.add_argument(
+        "--validate", action="store_true", help="check files and variables only; connect to nothing"
+    )
+    r.add_argument(
+        "--plan",
+        action="store_true",
+        help="list the steps and every write they would make; connect to nothing",
+    )
+    r.add_argument("--read-only", action="store_true", help="refuse scenarios that write")
+    o = p.add_argument_group("output options")
+    o.add_argument("--report-json", metavar="FILE", help="write a JSON report")
+    o.add_argument("--report-junit", metavar="FILE", help="write a JUnit XML report")
+    v = o.add_mutually_exclusive_group()
+    v.add_argument("-q", "--quiet", action="store_true", help="only failures and the summary")
+    v.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also what passing checks observed, and event timelines",
+    )
+    return p
+
+

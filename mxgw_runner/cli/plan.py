@@ -1,0 +1,62 @@
+"""``--plan``: the steps of each scenario and every write it would make."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from mxgw_runner.model import Scenario
+
+
+def writes_of(scenario: Scenario) -> list[tuple[Any, str]]:
+    """Every write step of a scenario and a one-line description of what it writes."""
+    from mxgw_runner.loader import resolve_step_params
+
+    references: dict[str, str] = {}
+    out = []
+    for step in scenario.walk():
+        if step.kind == "add-item":
+            item = str(step.params.get("item"))
+            references[str(step.params.get("as") or item)] = item
+        if step.kind != "write":
+            continue
+        try:
+            params = resolve_step_params(step, scenario.vars, env={})
+        except Exception:
+            params = dict(step.params)
+        item = str(params.get("item"))
+        target = references.get(item, item)
+        text = f"{target} <- {params.get('value')!r}"
+        details = []
+        if params.get("type"):
+            details.append(f"type {params['type']}")
+        if params.get("verifier") is not None:
+            details.append(
+                f"WriteSecured as {params.get('user')}, verified by {params['verifier']}"
+            )
+        elif params.get("user") is not None:
+            details.append(f"as {params['user']}")
+        if params.get("timestamp") is not None:
+            details.append(f"timestamp {params['timestamp']}")
+        if params.get("restore"):
+            details.append("restored at cleanup")
+        if details:
+            text += f" ({'; '.join(details)})"
+        out.append((step, text))
+    return out
+
+
+def print_plan(scenarios: Sequence[Scenario], out: TextIO) -> None:
+    """The steps of each scenario and every write it would make."""
+    for scenario in scenarios:
+        out.write(f"{scenario.path} — {scenario.name}\n")
+        for step in scenario.steps:
+            title = f" {step.title}" if step.title else ""
+            out.write(f"  {step.index:02d} {step.kind}{title}  (line {step.line})\n")
+        writes = writes_of(scenario)
+        out.write(f"  writes: {len(writes)}\n")
+        for step, text in writes:
+            out.write(f"    {step.location.file}:{step.line}: {text}\n")
+
+
