@@ -206,3 +206,11 @@ def test_an_invalid_simulator_galaxy_is_located(tmp_path: Path) -> None:
     assert result.code == 2, result.output
     assert "galaxy.yaml:3:" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_vars_file_and_var_set_what_a_plan_writes(tmp_path: Path) -> None:
+    values = scenario_file(tmp_path, "site.yaml", "command: 12.5\n")
+    from_file = run_cli(WRITE_READBACK, "--plan", "--vars-file", values)
+    assert "Valve12.Cmd <- 12.5" in from_file.stdout, from_file.output
+    overridden = run_cli(WRITE_READBACK, "--plan", "--vars-file", values, "--var", "command=7")
+    assert "Valve12.Cmd <- 7 " in overridden.stdout, overridden.output
