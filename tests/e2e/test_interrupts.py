@@ -6,10 +6,12 @@ the next step (an ``expect-event`` wait) is known to be running: no guessed slee
 
 from __future__ import annotations
 
+import json
 import signal
 from collections.abc import Callable
 from pathlib import Path
 
+import jsonschema  # type: ignore[import-untyped, unused-ignore]
 import pytest
 import xmlschema
 from google.protobuf.duration_pb2 import Duration
@@ -20,6 +22,9 @@ from mxgw_sim.testing import ADMIN_KEY, SimProcess
 from .support import LiveRun, control, read_values, scenario_file, session_ids, set_value, sim_args
 
 JUNIT_XSD = Path(__file__).resolve().parents[1] / "runner" / "data" / "junit.xsd"
+REPORT_SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[2] / "schemas" / "report.schema.json").read_text("utf-8")
+)
 
 WAITING = """
     name: waits for a value that never comes
@@ -69,6 +74,7 @@ def test_signal_during_expect_event_cleans_up_and_reports(
     assert {c["status"] for c in scenario["cleanup"]} == {"passed"}
     assert f"interrupted by {signum.name}" in result.stdout
     xmlschema.XMLSchema(str(JUNIT_XSD)).validate(str(junit))
+    jsonschema.validate(result.report, REPORT_SCHEMA)
     # The written value was put back before the session closed.
     assert read_values(sim, "Pump102.Free") == {"Pump102.Free": 0}
 
@@ -88,6 +94,7 @@ def test_second_ctrl_c_abandons_cleanup_and_says_what_was_left_open(
     result = run.finish()
 
     assert result.code == 130, result.output
+    jsonschema.validate(result.report, REPORT_SCHEMA)
     scenario = result.scenario()
     assert [c["action"] for c in scenario["cleanup"]] == CLEANUP_ORDER
     assert {c["status"] for c in scenario["cleanup"]} == {"interrupted"}
@@ -109,6 +116,7 @@ def test_gateway_killed_mid_run_exits_3_with_a_report(
     result = run.finish()
 
     assert result.code == 3, result.output
+    jsonschema.validate(result.report, REPORT_SCHEMA)
     scenario = result.scenario()
     assert scenario["status"] == "error"
     waiting = result.steps()[6]
