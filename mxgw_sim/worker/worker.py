@@ -17,10 +17,11 @@ from typing import Any
 
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
 from mxgw_sim.galaxy.runtime import GalaxyRuntime
-from mxgw_sim.worker.core import CommandRefused, WorkerCore, WriteRequest
+from mxgw_sim.worker.bulk import BulkCommands
+from mxgw_sim.worker.commands import SingleCommands
+from mxgw_sim.worker.core import CommandRefused, WorkerCore
 from mxgw_sim.worker.events import EventPump, EventSink
-from mxgw_sim.worker.readbulk import read_bulk
-from mxgw_sim.worker.replies import E_FAIL, failure_reply, int_value, new_reply
+from mxgw_sim.worker.replies import E_FAIL, failure_reply
 from mxgw_sim.worker.settings import WorkerSettings
 
 __all__ = ["ConnectionSnapshot", "MxWorker", "WorkerSnapshot"]
@@ -85,13 +86,15 @@ class MxWorker:
         self._core = WorkerCore(runtime, self.settings, self._pump)
         self._lock = asyncio.Lock()
         self._latency = 0.0
-        self._fail_register = False
         self._closed = False
         self._closing = asyncio.Event()
+        self._single = SingleCommands(self._core, self.settings)
+        self._bulk = BulkCommands(self._core, self.settings)
         self._handlers: dict[str, Handler] = {
-            member: getattr(self, f"_cmd_{member}")
+            member: getattr(owner, f"cmd_{member}")
             for member in _KIND_OF
-            if hasattr(self, f"_cmd_{member}")
+            for owner in (self._single, self._bulk)
+            if hasattr(owner, f"cmd_{member}")
         }
 
     # ------------------------------------------------------------------ entry point
@@ -162,351 +165,6 @@ class MxWorker:
             statuses=[],
         )
 
-    def _ok(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        return new_reply(request, kind, self.settings.success_value)
-
-    # ------------------------------------------------------------------ single commands
-
-    def _cmd_register(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        if self._fail_register:
-            reply = failure_reply(request, kind, "Register failed (injected fault)", hresult=E_FAIL)
-            reply.return_value.CopyFrom(int_value(0))
-            reply.register.server_handle = 0
-            return reply
-        handle = self._core.register(request.register.client_name)
-        reply = self._ok(request, kind)
-        reply.return_value.CopyFrom(int_value(handle))
-        reply.register.server_handle = handle
-        return reply
-
-    def _cmd_unregister(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        self._core.unregister(request.unregister.server_handle)
-        return self._ok(request, kind)
-
-    def _item_reply(
-        self, request: pb.MxCommandRequest, kind: int, handle: int
-    ) -> pb.MxCommandReply:
-        reply = self._ok(request, kind)
-        reply.return_value.CopyFrom(int_value(handle))
-        return reply
-
-    def _cmd_add_item(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        cmd = request.add_item
-        handle = self._core.add_item(cmd.server_handle, cmd.item_reference)
-        reply = self._item_reply(request, kind, handle)
-        reply.add_item.item_handle = handle
-        return reply
-
-    def _cmd_add_item2(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        cmd = request.add_item2
-        handle = self._core.add_item(cmd.server_handle, cmd.item_reference, cmd.context)
-        reply = self._item_reply(request, kind, handle)
-        reply.add_item2.item_handle = handle
-        return reply
-
-    def _cmd_add_buffered_item(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        cmd = request.add_buffered_item
-        handle = self._core.add_item(
-            cmd.server_handle, cmd.item_reference, cmd.context, buffered=True
-        )
-        reply = self._item_reply(request, kind, handle)
-        reply.add_buffered_item.item_handle = handle
-        return reply
-
-    def _cmd_remove_item(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        self._core.remove_item(request.remove_item.server_handle, request.remove_item.item_handle)
-        return self._ok(request, kind)
-
-    def _cmd_advise(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        self._core.advise(request.advise.server_handle, request.advise.item_handle)
-        return self._ok(request, kind)
-
-    def _cmd_advise_supervisory(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        cmd = request.advise_supervisory
-        self._core.advise(cmd.server_handle, cmd.item_handle, supervisory=True)
-        return self._ok(request, kind)
-
-    def _cmd_un_advise(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        self._core.unadvise(request.un_advise.server_handle, request.un_advise.item_handle)
-        return self._ok(request, kind)
-
-    def _cmd_suspend(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        self._core.suspend(request.suspend.server_handle, request.suspend.item_handle)
-        return self._ok(request, kind)
-
-    def _cmd_activate(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        self._core.activate(request.activate.server_handle, request.activate.item_handle)
-        return self._ok(request, kind)
-
-    def _cmd_set_buffered_update_interval(
-        self, request: pb.MxCommandRequest, kind: int
-    ) -> pb.MxCommandReply:
-        cmd = request.set_buffered_update_interval
-        self._core.set_buffered_interval(cmd.server_handle, cmd.update_interval_ms)
-        return self._ok(request, kind)
-
-    def _cmd_authenticate_user(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        cmd = request.authenticate_user
-        user_id = self._core.authenticate(cmd.server_handle, cmd.user_name, cmd.password)
-        reply = self._ok(request, kind)
-        reply.return_value.CopyFrom(int_value(user_id))
-        reply.authenticate_user.user_id = user_id
-        if user_id == 0:
-            reply.diagnostic_message = f"authentication failed for user {cmd.user_name!r}"
-        return reply
-
-    def _cmd_archestra_user_to_id(
-        self, request: pb.MxCommandRequest, kind: int
-    ) -> pb.MxCommandReply:
-        cmd = request.archestra_user_to_id
-        user_id = self._core.user_to_id(cmd.server_handle, cmd.user_name)
-        reply = self._ok(request, kind)
-        reply.return_value.CopyFrom(int_value(user_id))
-        reply.archestra_user_to_id.user_id = user_id
-        return reply
-
-    def _write(
-        self, request: pb.MxCommandRequest, kind: int, server_handle: int, write: WriteRequest
-    ) -> pb.MxCommandReply:
-        self._core.write(server_handle, write)
-        return self._ok(request, kind)
-
-    def _cmd_write(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        c = request.write
-        return self._write(
-            request, kind, c.server_handle, WriteRequest(c.item_handle, c.value, user_id=c.user_id)
-        )
-
-    def _cmd_write2(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        c = request.write2
-        timestamp = c.timestamp_value if c.HasField("timestamp_value") else None
-        return self._write(
-            request,
-            kind,
-            c.server_handle,
-            WriteRequest(c.item_handle, c.value, user_id=c.user_id, timestamp=timestamp),
-        )
-
-    def _cmd_write_secured(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        c = request.write_secured
-        return self._write(
-            request,
-            kind,
-            c.server_handle,
-            WriteRequest(
-                c.item_handle,
-                c.value,
-                user_id=c.current_user_id,
-                verifier_id=c.verifier_user_id,
-                secured=True,
-            ),
-        )
-
-    def _cmd_write_secured2(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        c = request.write_secured2
-        timestamp = c.timestamp_value if c.HasField("timestamp_value") else None
-        return self._write(
-            request,
-            kind,
-            c.server_handle,
-            WriteRequest(
-                c.item_handle,
-                c.value,
-                user_id=c.current_user_id,
-                verifier_id=c.verifier_user_id,
-                secured=True,
-                timestamp=timestamp,
-            ),
-        )
-
-    # ------------------------------------------------------------------ bulk commands
-
-    def _subscribe_results(
-        self,
-        request: pb.MxCommandRequest,
-        kind: int,
-        server_handle: int,
-        entries: list[Any],
-        step: Callable[[Any], tuple[str, int]],
-    ) -> pb.MxCommandReply:
-        self._core.connection(server_handle)  # an unknown server handle refuses the whole call
-        reply = self._ok(request, kind)
-        results = reply.bulk_subscribe.results
-        for entry in entries:
-            result = results.add(server_handle=server_handle)
-            if isinstance(entry, str):
-                result.tag_address = entry
-            else:
-                result.item_handle = entry
-                item = self._core.connections[server_handle].items.get(entry)
-                result.tag_address = item.reference if item else ""
-            try:
-                tag, item_handle = step(entry)
-            except CommandRefused as exc:
-                result.was_successful = False
-                result.error_message = exc.message
-            else:
-                result.tag_address = tag
-                result.item_handle = item_handle
-                result.was_successful = True
-        return reply
-
-    def _reference(self, server_handle: int, item_handle: int) -> str:
-        item = self._core.connections[server_handle].items.get(item_handle)
-        return item.reference if item else ""
-
-    def _cmd_add_item_bulk(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        c = request.add_item_bulk
-        core = self._core
-
-        def step(tag: str) -> tuple[str, int]:
-            return tag, core.add_item(c.server_handle, tag)
-
-        return self._subscribe_results(request, kind, c.server_handle, list(c.tag_addresses), step)
-
-    def _cmd_subscribe_bulk(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        c = request.subscribe_bulk
-        core = self._core
-
-        def step(tag: str) -> tuple[str, int]:
-            handle = core.add_item(c.server_handle, tag)
-            core.advise(c.server_handle, handle)
-            return tag, handle
-
-        return self._subscribe_results(request, kind, c.server_handle, list(c.tag_addresses), step)
-
-    def _handle_bulk(
-        self,
-        request: pb.MxCommandRequest,
-        kind: int,
-        server_handle: int,
-        handles: list[int],
-        action: Callable[[int, int], None],
-    ) -> pb.MxCommandReply:
-        def step(item_handle: int) -> tuple[str, int]:
-            tag = self._reference(server_handle, item_handle)
-            action(server_handle, item_handle)
-            return tag, item_handle
-
-        return self._subscribe_results(request, kind, server_handle, handles, step)
-
-    def _cmd_advise_item_bulk(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        c = request.advise_item_bulk
-        return self._handle_bulk(
-            request, kind, c.server_handle, list(c.item_handles), self._core.advise
-        )
-
-    def _cmd_un_advise_item_bulk(
-        self, request: pb.MxCommandRequest, kind: int
-    ) -> pb.MxCommandReply:
-        c = request.un_advise_item_bulk
-        return self._handle_bulk(
-            request, kind, c.server_handle, list(c.item_handles), self._core.unadvise
-        )
-
-    def _cmd_remove_item_bulk(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        c = request.remove_item_bulk
-        return self._handle_bulk(
-            request, kind, c.server_handle, list(c.item_handles), self._core.remove_item
-        )
-
-    def _cmd_unsubscribe_bulk(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        c = request.unsubscribe_bulk
-        core = self._core
-
-        def unsubscribe(server_handle: int, item_handle: int) -> None:
-            item = core.item(core.connection(server_handle), item_handle)
-            if item.advised:
-                core.unadvise(server_handle, item_handle)
-            core.remove_item(server_handle, item_handle)
-
-        return self._handle_bulk(request, kind, c.server_handle, list(c.item_handles), unsubscribe)
-
-    def _write_bulk(
-        self,
-        request: pb.MxCommandRequest,
-        kind: int,
-        server_handle: int,
-        writes: list[WriteRequest],
-    ) -> pb.MxCommandReply:
-        self._core.connection(server_handle)
-        reply = self._ok(request, kind)
-        for write in writes:
-            result = reply.bulk_write.results.add(item_handle=write.item_handle)
-            try:
-                self._core.write(server_handle, write)
-            except CommandRefused as exc:
-                result.was_successful = False
-                result.error_message = exc.message
-                result.hresult = exc.hresult
-                result.statuses.extend(
-                    failure_reply(
-                        request, kind, exc.message, hresult=exc.hresult, statuses=exc.statuses
-                    ).statuses
-                )
-            else:
-                result.was_successful = True
-                result.statuses.append(
-                    new_reply(request, kind, self.settings.success_value).statuses[0]
-                )
-        return reply
-
-    def _cmd_write_bulk(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        c = request.write_bulk
-        writes = [WriteRequest(e.item_handle, e.value, user_id=e.user_id) for e in c.entries]
-        return self._write_bulk(request, kind, c.server_handle, writes)
-
-    def _cmd_write2_bulk(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        c = request.write2_bulk
-        writes = [
-            WriteRequest(
-                e.item_handle,
-                e.value,
-                user_id=e.user_id,
-                timestamp=e.timestamp_value if e.HasField("timestamp_value") else None,
-            )
-            for e in c.entries
-        ]
-        return self._write_bulk(request, kind, c.server_handle, writes)
-
-    def _cmd_write_secured_bulk(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        c = request.write_secured_bulk
-        writes = [
-            WriteRequest(
-                e.item_handle,
-                e.value,
-                user_id=e.current_user_id,
-                verifier_id=e.verifier_user_id,
-                secured=True,
-            )
-            for e in c.entries
-        ]
-        return self._write_bulk(request, kind, c.server_handle, writes)
-
-    def _cmd_write_secured2_bulk(
-        self, request: pb.MxCommandRequest, kind: int
-    ) -> pb.MxCommandReply:
-        c = request.write_secured2_bulk
-        writes = [
-            WriteRequest(
-                e.item_handle,
-                e.value,
-                user_id=e.current_user_id,
-                verifier_id=e.verifier_user_id,
-                secured=True,
-                timestamp=e.timestamp_value if e.HasField("timestamp_value") else None,
-            )
-            for e in c.entries
-        ]
-        return self._write_bulk(request, kind, c.server_handle, writes)
-
-    def _cmd_read_bulk(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        c = request.read_bulk
-        conn = self._core.connection(c.server_handle)
-        reply = self._ok(request, kind)
-        read_bulk(self._core, conn, list(c.tag_addresses), reply.read_bulk)
-        return reply
-
     # ------------------------------------------------------------------ fault hooks
 
     def set_latency(self, seconds: float) -> None:
@@ -523,7 +181,7 @@ class MxWorker:
 
     def set_register_failure(self, fail: bool = True) -> None:
         """Register answers server handle 0 and MXACCESS_FAILURE (while ``fail``)."""
-        self._fail_register = fail
+        self._single.fail_register = fail
 
     def set_fault(self, name: str, value: Any) -> None:
         """Set a fault hook by name: ``latency``, ``event_latency`` (seconds),
@@ -545,7 +203,7 @@ class MxWorker:
             "latency": self._latency,
             "event_latency": self._pump.latency,
             "drop_write_completions": self._core.drop_write_completions,
-            "register_failure": self._fail_register,
+            "register_failure": self._single.fail_register,
         }
 
     # ------------------------------------------------------------------ lifecycle
