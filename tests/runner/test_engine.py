@@ -1,14 +1,23 @@
-"""The engine's building blocks: the cleanup stack and the signal state."""
+"""The engine's building blocks (cleanup stack, signal state) and a plugin step run by it."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
+from pathlib import Path
 
 import pytest
 
+from mxgw_runner.engine import Engine, EngineOptions
 from mxgw_runner.engine.cleanup import CleanupOutcome, CleanupStack, Undo, unwind_above
 from mxgw_runner.engine.signals import Interrupts
+from mxgw_runner.hookspecs import hookimpl
+from mxgw_runner.loader import load_scenario
+from mxgw_runner.model import Scenario, Step
+from mxgw_runner.plugins import build_plugin_manager, collect_step_types
+from mxgw_runner.results import ScenarioResult, StepResult
+from mxgw_runner.steps.runs import with_runs
+from mxgw_runner.steptypes import StepContext, StepOutcome, StepRegistry, StepType
 
 
 async def test_cleanup_runs_every_entry_newest_first_even_after_failures() -> None:
@@ -131,3 +140,75 @@ async def test_sigterm_twice_still_lets_cleanup_finish() -> None:
     interrupts.handle(signal.SIGTERM)  # a third signal of any kind gives up
     await asyncio.gather(cleanup, return_exceptions=True)
     assert cleanup.cancelled()
+
+
+class _StampPlugin:
+    """A plugin with one step that binds a variable and registers an undo."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    @hookimpl
+    def mxgw_register_steps(self) -> list[StepType]:
+        async def run(ctx: StepContext) -> StepOutcome:
+            async def undo() -> None:
+                self.calls.append(f"undo {ctx.params['label']}")
+
+            ctx.push_cleanup("unstamp", str(ctx.params["label"]), undo)
+            return StepOutcome(observed_value=ctx.params["label"])
+
+        schema = {
+            "type": "object",
+            "properties": {"label": {"type": "string"}},
+            "required": ["label"],
+            "additionalProperties": False,
+        }
+        return [StepType("stamp", schema, run, "Stamp a label.")]
+
+    @hookimpl
+    def mxgw_step_finish(self, scenario: Scenario, step: Step, result: StepResult) -> None:
+        self.calls.append(f"{step.kind} {result.status}")
+
+    @hookimpl
+    async def mxgw_scenario_finish(self, scenario: Scenario, result: ScenarioResult) -> None:
+        await asyncio.sleep(0)  # hooks may be coroutines; the engine awaits them
+        self.calls.append(f"finished {result.status}")
+
+
+async def test_plugin_steps_run_through_the_same_hook_and_may_register_cleanup(
+    tmp_path: Path,
+) -> None:
+    plugin = _StampPlugin()
+    pm = build_plugin_manager(entry_points=False)
+    pm.register(plugin, name="stamp-plugin")
+    declared = collect_step_types(pm)
+    registry = StepRegistry()
+    for step_type in with_runs(declared):
+        registry.add(step_type, declared.owner(step_type.name))
+    path = tmp_path / "plugin.yaml"
+    path.write_text(
+        "vars: {suffix: again}\n"
+        "steps:\n"
+        "  - stamp: {label: first}\n"
+        "  - stamp: {label: 'first-${suffix}'}\n"
+        "  - wait: 1ms\n",
+        encoding="utf-8",
+    )
+    scenario = load_scenario(path, registry=registry)
+    result = await Engine(registry, pm, EngineOptions()).run([scenario])
+
+    (outcome,) = result.scenarios
+    assert outcome.status == "passed"
+    assert [s.observed_value for s in outcome.steps[:2]] == ["first", "first-again"]
+    assert plugin.calls == [
+        "stamp passed",
+        "stamp passed",
+        "wait passed",
+        "undo first-again",
+        "undo first",
+        "finished passed",
+    ]
+    assert [(c.action, c.status) for c in outcome.cleanup] == [
+        ("unstamp", "passed"),
+        ("unstamp", "passed"),
+    ]
