@@ -13,6 +13,7 @@ to :data:`~mxgw_runner.yamlsource.MAX_DEPTH`, at most
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 import os
@@ -31,6 +32,7 @@ from mxgw_runner.redact import Redactor
 from mxgw_runner.steptypes import StepRegistry
 from mxgw_runner.validation import Problem, ScenarioValidator
 from mxgw_runner.yamlsource import (
+    Mark,
     YamlDocument,
     display_path,
     escape_pointer_token,
@@ -140,6 +142,7 @@ class _Run:
     vars_docs: list[YamlDocument]
     diagnostics: list[Diagnostic] = field(default_factory=list)
     secret_values: set[str] = field(default_factory=set)
+    _sorted_marks: dict[int, list[str]] = field(default_factory=dict)
 
     # -- diagnostics -------------------------------------------------------
 
@@ -158,6 +161,22 @@ class _Run:
     def problems(self, doc: YamlDocument, problems: Sequence[Problem]) -> None:
         for p in problems:
             self.at(doc, p.pointer, p.message, key=p.key)
+
+    def marks_under(self, doc: YamlDocument, pointer: str) -> list[tuple[str, Mark]]:
+        """Marks of ``pointer`` and everything below it (a sorted-key range, not a scan)."""
+        keys = self._sorted_marks.get(id(doc))
+        if keys is None:
+            keys = sorted(doc.marks)
+            self._sorted_marks[id(doc)] = keys
+        out = []
+        below = pointer + "/"
+        for i in range(bisect.bisect_left(keys, pointer), len(keys)):
+            key = keys[i]
+            if key == pointer or key.startswith(below):
+                out.append((key, doc.marks[key]))
+            elif not key.startswith(pointer):
+                break
+        return out
 
     # -- variables ---------------------------------------------------------
 
@@ -353,8 +372,7 @@ class _Run:
         location = Location(doc.file, mark.line if mark else 1, mark.column if mark else 1)
         marks = {
             prefix + p[len(body_ptr) :]: Location(doc.file, m.line, m.column)
-            for p, m in doc.marks.items()
-            if p == body_ptr or p.startswith(body_ptr + "/")
+            for p, m in self.marks_under(doc, body_ptr)
         }
 
         timeout: float | None = None

@@ -87,19 +87,22 @@ class _LimitError(yaml.MarkedYAMLError):
     """A safety limit was exceeded while composing."""
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2-style plain scalars and composition limits."""
+class _Resolver(yaml.resolver.Resolver):
+    """YAML 1.2-style plain scalar resolution (see :func:`_install_resolvers`)."""
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
-        self._aliases = 0
+
+class _Limits(yaml.composer.Composer):
+    """Composer with bounded depth and alias uses; works over either event source."""
+
+    _depth = 0
+    _aliases = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        if self.check_event(AliasEvent):
+        events: Any = self  # the parser half of the loader (Python or libyaml)
+        if events.check_event(AliasEvent):
             self._aliases += 1
             if self._aliases > MAX_ALIASES:
-                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call, unused-ignore]
+                mark = events.peek_event().start_mark
                 raise _LimitError(
                     None, None, f"more than {MAX_ALIASES} aliases (*name) in one file", mark
                 )
@@ -107,27 +110,62 @@ class _Loader(yaml.SafeLoader):
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call, unused-ignore]
+                mark = events.peek_event().start_mark
                 raise _LimitError(None, None, f"nesting deeper than {MAX_DEPTH} levels", mark)
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 
 
+class _PyLoader(
+    _Limits,
+    yaml.reader.Reader,
+    yaml.scanner.Scanner,
+    yaml.parser.Parser,
+    yaml.constructor.SafeConstructor,
+    _Resolver,
+):
+    """Pure-Python events (used where libyaml is missing)."""
+
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        _Resolver.__init__(self)
+
+
+_CParser: Any = getattr(getattr(yaml, "cyaml", None), "CParser", None)
+_Loader: Any = _PyLoader
+if _CParser is not None:
+
+    class _CLoader(_Limits, _CParser, yaml.constructor.SafeConstructor, _Resolver):  # type: ignore[misc]
+        """libyaml scans and parses (fast, not recursive); composing stays in Python, bounded."""
+
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            _Resolver.__init__(self)
+
+    _Loader = _CLoader
+
+
 def _install_resolvers() -> None:
     """YAML 1.2 core schema resolvers for plain scalars (the null resolver is PyYAML's)."""
-    _Loader.yaml_implicit_resolvers = {}
-    _Loader.add_implicit_resolver(
+    _Resolver.yaml_implicit_resolvers = {}
+    _Resolver.add_implicit_resolver(
         "tag:yaml.org,2002:bool",
         re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
         list("tTfF"),
     )
-    _Loader.add_implicit_resolver(
+    _Resolver.add_implicit_resolver(
         "tag:yaml.org,2002:int",
         re.compile(r"^(?:[-+]?[0-9]+|0x[0-9a-fA-F]+)$"),
         list("-+0123456789"),
     )
-    _Loader.add_implicit_resolver(
+    _Resolver.add_implicit_resolver(
         "tag:yaml.org,2002:float",
         re.compile(
             r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
@@ -135,7 +173,7 @@ def _install_resolvers() -> None:
         ),
         list("-+0123456789."),
     )
-    _Loader.add_implicit_resolver(
+    _Resolver.add_implicit_resolver(
         "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
     )
 
@@ -206,7 +244,7 @@ class _Converter:
                     "a key must be a plain name, not a list or mapping",
                 )
                 continue
-            if key_node.value == "<<" and key_node.style is None:
+            if key_node.value == "<<" and key_node.style not in ("'", '"'):
                 self.error(key_node.start_mark, pointer, "merge keys (<<) are not supported")
                 continue
             key = str(key_node.value)
@@ -253,9 +291,10 @@ def _yaml_error_diagnostic(file: str, exc: yaml.YAMLError, text: str = "") -> Di
             if exc.context_mark is not None and exc.context_mark.line != mark.line:
                 message += f" at line {exc.context_mark.line + 1}"
             message += ")"
-        if "'\\t'" in message:
-            message += "; indent with spaces, not tabs"
         lines = text.splitlines()
+        at_tab = mark.line < len(lines) and "\t" in lines[mark.line][: mark.column + 1]
+        if at_tab or "'\\t'" in message or "tab character" in message:
+            message += "; indent with spaces, not tabs"
         if "flow" in (exc.context or "") and mark.line < len(lines):
             source = lines[mark.line]
             if "${" in source[max(0, mark.column - 2) : mark.column + 1]:

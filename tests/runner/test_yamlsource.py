@@ -8,9 +8,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mxgw_runner import yamlsource
 from mxgw_runner.errors import ScenarioError
 from mxgw_runner.loader import check_scenario
 from mxgw_runner.yamlsource import MAX_DEPTH, Mark, parse_yaml
+
+LOADERS = {"python": yamlsource._PyLoader, "libyaml": yamlsource._Loader}
+
+
+@pytest.fixture(autouse=True, params=sorted(LOADERS))
+def event_source(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run every test with libyaml events (when installed) and with the pure-Python fallback."""
+    monkeypatch.setattr(yamlsource, "_Loader", LOADERS[request.param])
+    return str(request.param)
 
 
 def test_marks_for_every_node_and_key() -> None:
@@ -78,6 +88,18 @@ def test_recursive_alias_is_refused_not_a_crash() -> None:
 def test_complex_keys_are_refused() -> None:
     with pytest.raises(ScenarioError, match="key must be a plain name"):
         parse_yaml("? [a, b]\n: 1\n", "f")
+
+
+def test_deep_flow_nesting_is_refused_quickly() -> None:
+    with pytest.raises(ScenarioError, match="nest"):
+        parse_yaml("[" * 200_000, "f")
+
+
+def test_control_characters_are_located() -> None:
+    with pytest.raises(ScenarioError) as info:
+        parse_yaml("a: 1\nb: x\x01y\n", "f")
+    (d,) = info.value.diagnostics
+    assert d.line == 2 and "not allowed" in d.message
 
 
 def test_more_than_one_document_is_refused() -> None:
