@@ -1164,6 +1164,17 @@ class Scanner:
         )
 
 
+def scan_start(expectation: EventExpectation, cursor: int, last_write_index: int | None) -> int:
+    """Where an expectation starts reading: the item's cursor, or after the last write.
+
+    With ``since: last-write`` events before the last write to the item never count
+    (and with no write yet, nothing before the cursor does either).
+    """
+    if expectation.since_last_write and last_write_index is not None:
+        return max(cursor, last_write_index)
+    return cursor
+
+
 def scan(
     events: Sequence[ObservedEvent],
     start: int,

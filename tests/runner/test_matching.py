@@ -21,6 +21,7 @@ from mxgw_runner.matching import (
     compile_value,
     quality_name,
     scan,
+    scan_start,
     timeline,
 )
 
@@ -292,3 +293,12 @@ def test_event_description_and_dict() -> None:
         "arrived=2026-01-01T12:00:00.000Z"
     )
     assert event.to_dict()["worker-sequence"] == 7
+
+
+def test_since_last_write_starts_after_the_write() -> None:
+    events = [dc("pv", 42.5), dc("pv", 1.0), dc("pv", 42.5)]
+    exp = expectation(since="last-write", **{"data-change": {"value": 42.5}})
+    start = scan_start(exp, 0, 1)
+    assert start == 1
+    assert [i for i, _ in scan(events, start, exp).matches] == [2]
+    assert scan_start(expectation(**{"data-change": {}}), 0, 1) == 0
