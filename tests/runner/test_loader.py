@@ -8,6 +8,7 @@ import pytest
 
 from mxgw_runner.errors import Diagnostic, ScenarioError
 from mxgw_runner.loader import check_scenario, load_scenario, parse_cli_vars, resolve_step_params
+from mxgw_runner.model import Step
 from mxgw_runner.variables import UNKNOWN
 
 from .conftest import WriteFile
@@ -258,7 +259,7 @@ def test_secret_env_values_are_marked_and_never_in_messages(write: WriteFile) ->
     # late binding error on a secret value: the message must not echo it
     with pytest.raises(ScenarioError) as info:
         resolve_step_params(
-            s.steps[1].__class__(
+            Step(
                 kind="wait",
                 index=1,
                 params={"for": "${password}"},
