@@ -58,6 +58,23 @@ def _duration(value: Any) -> float:
     return parse_duration(value)
 
 
+class _Located(Exception):
+    """A problem found while building one value, with where it is."""
+
+    def __init__(self, pointer: str, message: str) -> None:
+        super().__init__(message)
+        self.pointer = pointer
+        self.message = message
+
+
+def _period(value: Any, pointer: str) -> float:
+    """A duration that must be longer than zero (periods, update rates)."""
+    seconds = parse_duration(value)
+    if seconds <= 0:
+        raise _Located(pointer, f"{value!r} must be longer than 0")
+    return seconds
+
+
 class GalaxyBuilder:
     """Turns schema-valid data into the model, collecting cross-object problems."""
 
@@ -93,10 +110,16 @@ class GalaxyBuilder:
         values: dict[str, Any] = {}
         for key in ("first-event-delay", "advise-delay", "update-rate", "buffered-update-interval"):
             if key in raw:
+                pointer = f"/settings/{key}"
                 try:
-                    values[key.replace("-", "_")] = _duration(raw[key])
+                    if key.endswith("delay"):
+                        values[key.replace("-", "_")] = _duration(raw[key])
+                    else:
+                        values[key.replace("-", "_")] = _period(raw[key], pointer)
                 except DurationError as exc:
-                    self.problem(f"/settings/{key}", str(exc))
+                    self.problem(pointer, str(exc))
+                except _Located as exc:
+                    self.problem(exc.pointer, exc.message)
         for key in (
             "pending-completion",
             "undeployed-quality",
@@ -246,7 +269,11 @@ class GalaxyBuilder:
         behaviour = self._behaviour(raw.get("behaviour", "static"), data_type, is_array, here)
         update_rate = None
         if "update-rate" in raw:
-            update_rate = _duration(raw["update-rate"])
+            try:
+                update_rate = _period(raw["update-rate"], f"{here}/update-rate")
+            except _Located as exc:
+                self.problem(exc.pointer, exc.message)
+                ok = False
         if initial is _INVALID or behaviour is None or not ok:
             return None
         attr = AttributeDef(
@@ -298,14 +325,16 @@ class GalaxyBuilder:
                 if body["max"] <= body["min"]:
                     self.problem(f"{at}/max", "max must be greater than min")
                     return None
-                return Ramp(float(body["min"]), float(body["max"]), _duration(body["period"]))
+                return Ramp(
+                    float(body["min"]), float(body["max"]), _period(body["period"], f"{at}/period")
+                )
             if kind == "sine":
                 if not self._numeric(kind, data_type, at):
                     return None
                 return Sine(
                     float(body["amplitude"]),
                     float(body.get("offset", 0.0)),
-                    _duration(body["period"]),
+                    _period(body["period"], f"{at}/period"),
                 )
             if kind == "random-walk":
                 if not self._numeric(kind, data_type, at):
@@ -323,7 +352,7 @@ class GalaxyBuilder:
                 if data_type is not MxDataType.BOOLEAN and data_type is not MxDataType.INTEGER:
                     self.problem(at, "toggle needs a boolean or integer attribute", key=True)
                     return None
-                return Toggle(_duration(body["period"]))
+                return Toggle(_period(body["period"], f"{at}/period"))
             mode = body.get("mode", "lag")
             if mode == "lag" and not self._numeric(kind, data_type, at):
                 return None
@@ -336,6 +365,9 @@ class GalaxyBuilder:
             )
         except DurationError as exc:  # pragma: no cover - the schema checks the pattern
             self.problem(at, str(exc))
+            return None
+        except _Located as exc:
+            self.problem(exc.pointer, exc.message)
             return None
 
     def _numeric(self, kind: str, data_type: MxDataType, at: str) -> bool:

@@ -203,3 +203,18 @@ def test_empty_and_missing_files(tmp_path: Path) -> None:
 def test_schema_file_is_json_and_ships_in_the_package() -> None:
     path = Path(__file__).parents[2] / "mxgw_sim" / "schemas" / "galaxy.schema.json"
     assert json.loads(path.read_text("utf-8")) == galaxy_schema()
+
+
+def test_periods_and_update_rates_must_be_longer_than_zero() -> None:
+    text = """version: 1
+settings: {update-rate: 0s}
+areas:
+  - name: A
+    attributes:
+      - {name: R, type: double, update-rate: 0ms, behaviour: {ramp: {min: 0, max: 1, period: 0s}}}
+"""
+    assert errors_of(text) == [
+        (2, 25, "settings.update-rate", "'0s' must be longer than 0"),
+        (6, 46, "areas[0].attributes[0].update-rate", "'0ms' must be longer than 0"),
+        (6, 94, "areas[0].attributes[0].behaviour.ramp.period", "'0s' must be longer than 0"),
+    ]
