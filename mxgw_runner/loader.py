@@ -573,11 +573,12 @@ def _shape_of(rows: Sequence[Any]) -> V.RowShape:
 
 
 def _display_name(path: Path) -> str:
-    """A path as shown in messages: relative to the working directory when inside it."""
+    """A path as shown in messages: relative to the working directory when under it."""
     try:
-        return os.path.relpath(path)
+        relative = os.path.relpath(path)
     except ValueError:  # another drive on Windows
         return str(path)
+    return str(path) if relative.startswith("..") else relative
 
 
 def check_scenario(
