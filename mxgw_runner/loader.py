@@ -437,7 +437,10 @@ class _Run:
             if isinstance(csv_text, str):
                 source = (path.parent / csv_text).resolve()
                 rows = self.read_csv(doc, source, csv_text, f"{body_ptr}/csv")
-            params["items"] = rows
+            params["items"] = rows  # the rows replace csv: (the file is in Step.source)
+            del params["csv"]
+            for problem in V.check(rows, known, self.env):
+                self.at(doc, f"{body_ptr}/csv", f"CSV file {csv_text!r}: {problem.message}")
             shape = _shape_of(rows)
         else:
             items = params.get("items")

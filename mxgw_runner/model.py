@@ -66,7 +66,7 @@ class Step:
     steps: tuple[Step, ...] = ()
     marks: Mapping[str, Location] = field(default_factory=lambda: _EMPTY)
     #: For ``include``: the included file; for ``for-each`` with ``csv:``, the CSV file
-    #: (whose rows the loader has put in ``params["items"]``).
+    #: (whose rows the loader has put in ``params["items"]``, in place of ``csv``).
     source: Path | None = None
     #: For ``include``: the included file's own static variables (its ``vars:``
     #: under ``--vars-file`` and ``--var``). The engine runs the nested steps with

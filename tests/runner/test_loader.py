@@ -309,7 +309,9 @@ def test_for_each_csv_rows_become_items(write: WriteFile) -> None:
         {"tag": "Pump101.SP", "setpoint": 42.5},
         {"tag": "Pump102.SP", "setpoint": 7},
     ]
-    assert "steps" not in loop.params
+    assert "steps" not in loop.params and "csv" not in loop.params
+    assert loop.source is not None and loop.source.name == "pumps.csv"
+    assert resolve_step_params(loop, {}, env={})["items"] == loop.params["items"]
     assert [st.kind for st in loop.steps] == ["write"]
     resolved = resolve_step_params(loop.steps[0], {"row": loop.params["items"][0]}, env={})
     assert resolved == {"item": "Pump101.SP", "value": 42.5}
@@ -423,3 +425,11 @@ def test_saves_inside_for_each_and_include_are_visible_after_them(write: WriteFi
     )
     (d,) = diagnostics(path)
     assert d.line == 9 and d.message.startswith("unknown variable ${row}")
+
+
+def test_csv_cells_may_use_variables_and_are_checked(write: WriteFile) -> None:
+    write("rows.csv", "tag\nPump101.${suffix}\n")
+    path = write("t.yaml", "steps:\n  - for-each: {csv: rows.csv, steps: [{wait: 1s}]}\n")
+    (d,) = diagnostics(path)
+    assert d.message.startswith("CSV file 'rows.csv': unknown variable ${suffix}")
+    assert (d.line, d.column) == (2, 21)
