@@ -241,17 +241,16 @@ class Galaxy:
     security: SecurityConfig = field(default_factory=SecurityConfig)
     objects: Mapping[str, ObjectDef] = field(default_factory=dict)
     source: str = "<memory>"
+    _by_lower: dict[str, ObjectDef] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        index = {name.lower(): obj for name, obj in self.objects.items()}
+        object.__setattr__(self, "_by_lower", index)
 
     def object(self, name: str) -> ObjectDef | None:
         """The object with this full name (case-insensitive, as Galaxy names are)."""
         found = self.objects.get(name)
-        if found is not None:
-            return found
-        lowered = name.lower()
-        for key, obj in self.objects.items():
-            if key.lower() == lowered:
-                return obj
-        return None
+        return found if found is not None else self._by_lower.get(name.lower())
 
     def attributes(self) -> Iterator[tuple[ObjectDef, AttributeDef]]:
         """Every (object, attribute) pair, in file order."""
