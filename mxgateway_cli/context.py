@@ -87,8 +87,12 @@ class Context:
         )
         getattr(request, member).CopyFrom(payload)
         reply = await client.invoke_raw(request, secrets=self.secrets)
-        raise_for_reply(reply, operation=operation, secrets=self.secrets)
+        self.check(reply, operation)
         return reply
+
+    def check(self, reply: Any, operation: str) -> None:
+        """Raise the library's typed error when ``reply``'s protocol status is not OK."""
+        raise_for_reply(reply, operation=operation, secrets=self.secrets)
 
     def arg(self, name: str, default: Any = None) -> Any:
         """A parsed argument by name."""

@@ -19,6 +19,7 @@ from mxgateway import (
     DeadlineExceededError,
     GatewayRpcError,
     GatewayUnavailableError,
+    InvalidOptionsError,
     MxAccessFailureError,
     MxGatewayCommandError,
     MxGatewayError,
@@ -26,7 +27,6 @@ from mxgateway import (
     ValueConversionError,
     WorkerUnavailableError,
 )
-from mxgateway._options import InvalidOptionsError
 
 __all__ = ["CliError", "ExitCode", "UsageError", "classify"]
 

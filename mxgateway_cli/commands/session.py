@@ -7,7 +7,6 @@ import platform
 from importlib import metadata
 
 import mxgateway
-from mxgateway._errors import raise_for_reply
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
 from mxgateway_cli.commands.base import Command, add_session_id, session_id
 from mxgateway_cli.context import Context
@@ -66,7 +65,7 @@ async def run_open_session(ctx: Context) -> Result:
             client_correlation_id=client.next_correlation_id(),
         )
     )
-    raise_for_reply(reply, operation="OpenSession", secrets=ctx.secrets)
+    ctx.check(reply, "OpenSession")
     doc = {
         "backend_name": reply.backend_name,
         "command": "open-session",
@@ -100,7 +99,7 @@ async def run_close_session(ctx: Context) -> Result:
     reply = await client.close_session_raw(
         pb.CloseSessionRequest(session_id=sid, reason=ctx.args.reason)
     )
-    raise_for_reply(reply, operation="CloseSession", secrets=ctx.secrets)
+    ctx.check(reply, "CloseSession")
     state = enum_name(pb.SessionState, reply.final_state, "SESSION_STATE_")
     doc = {
         "command": "close-session",

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 from typing import Any
 
-from mxgateway._errors import raise_for_reply
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
 from mxgateway_cli.commands.base import Command
 from mxgateway_cli.commands.events import event_line
@@ -84,7 +83,7 @@ async def run_smoke(ctx: Context) -> Result:
             client_correlation_id=client.next_correlation_id(),
         )
     )
-    raise_for_reply(opened, operation="OpenSession", secrets=ctx.secrets)
+    ctx.check(opened, "OpenSession")
     sid = opened.session_id
     doc: dict[str, Any] = {"command": "smoke", "item": args.item, "session_id": sid}
     steps: list[str] = []

@@ -7,8 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from mxgateway import to_mx_value, type_names
-from mxgateway._types import MxDataType, parse_type_name
+from mxgateway import MxDataType, parse_type_name, to_mx_value, type_names
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
 from mxgateway_cli.commands.base import (
     Command,

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import time
 
+import pytest
 from cli_helpers import KEY_ENV, Gateway, clean_env, cli_command
 
 
@@ -37,8 +38,10 @@ def _read_until(process: subprocess.Popen[str], marker: str, timeout: float = 20
     return seen
 
 
-def _interrupt(process: subprocess.Popen[str]) -> tuple[int, str, str]:
-    process.send_signal(signal.SIGINT)
+def _interrupt(
+    process: subprocess.Popen[str], sig: signal.Signals = signal.SIGINT
+) -> tuple[int, str, str]:
+    process.send_signal(sig)
     out, err = process.communicate(timeout=20)
     return process.returncode, out, err
 
@@ -76,14 +79,15 @@ def test_smoke_timeout_is_exit_7_and_still_closes(gateway: Gateway) -> None:
     assert error["session_id"] not in gateway.session_ids()
 
 
-def test_smoke_closes_its_session_on_ctrl_c(gateway: Gateway) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_smoke_closes_its_session_when_interrupted(gateway: Gateway, sig: signal.Signals) -> None:
     process = _start(
         gateway, "smoke", "--item", "Pump102.ReadOnly", "--max-events", "50", "--timeout", "60"
     )
     seen = _read_until(process, "data_change")
     sid = seen.split()[1]
     assert sid.startswith("session-")
-    code, _, err = _interrupt(process)
+    code, _, err = _interrupt(process, sig)
     assert code == 130, err
     assert "Traceback" not in err
     assert "interrupted" in err
