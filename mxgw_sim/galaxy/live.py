@@ -35,6 +35,7 @@ __all__ = [
     "LiveGalaxy",
     "LiveObject",
     "Subscription",
+    "utc_timestamp",
 ]
 
 #: (object full name, attribute name)
@@ -45,6 +46,15 @@ Listener = Callable[["AttributeState"], None]
 
 QUALITY_OUT_OF_SERVICE = 28
 _HISTORY = 4096
+
+
+def utc_timestamp(when: float) -> Timestamp:
+    """A protobuf Timestamp of a Unix time (no time zone shift)."""
+    stamp = Timestamp()
+    seconds = math.floor(when)
+    stamp.seconds = seconds
+    stamp.nanos = min(round((when - seconds) * 1e9), 999_999_999)
+    return stamp
 
 
 class GalaxyControlError(ValueError):
@@ -164,14 +174,10 @@ class LiveGalaxy:
         return epoch + math.floor((when - epoch) / rate) * rate
 
     def timestamp(self, when: float) -> Timestamp:
-        """A protobuf Timestamp for ``when``, shifted to local time when the setting says so."""
+        """A source timestamp for ``when``, shifted to local time when the setting says so."""
         if self.settings.timestamps == "local":
             when += self._local_offset(when)
-        stamp = Timestamp()
-        seconds = math.floor(when)
-        stamp.seconds = seconds
-        stamp.nanos = min(round((when - seconds) * 1e9), 999_999_999)
-        return stamp
+        return utc_timestamp(when)
 
     def _local_offset(self, when: float) -> float:
         if self.settings.local_offset is not None:

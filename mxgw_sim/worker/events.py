@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
+from mxgw_sim.galaxy.live import utc_timestamp
 from mxgw_sim.galaxy.runtime import GalaxyRuntime
 
 __all__ = ["EventPump", "EventSink"]
@@ -51,7 +52,7 @@ class EventPump:
                     await asyncio.sleep(wait)
                 self.sequence += 1
                 event.worker_sequence = self.sequence
-                event.worker_timestamp.CopyFrom(self._runtime.timestamp(self._runtime.now()))
+                event.worker_timestamp.CopyFrom(utc_timestamp(self._runtime.now()))
                 try:
                     self._sink(event)
                 except Exception:  # a failing sink must not stop delivery

@@ -341,6 +341,7 @@ async def test_local_timestamps_are_shifted_by_the_offset() -> None:
     item = await h.subscribe("A.X")
     event = h.of(item)[0]
     assert event.source_timestamp.seconds == int(h.clock()) + 7200
+    assert event.worker_timestamp.seconds == int(h.clock())  # the worker's own clock stays UTC
 
 
 async def test_suspend_pauses_and_activate_resumes() -> None:
