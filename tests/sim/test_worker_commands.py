@@ -570,3 +570,20 @@ async def test_write2_with_a_timestamp_that_is_not_a_time_is_refused() -> None:
     )
     reply = await h.run(write2=cmd)
     assert reply.protocol_status.code == MXACCESS_FAILURE and reply.hresult == E_INVALIDARG
+
+
+async def test_writing_the_setpoint_moves_the_pv_through_ticks() -> None:
+    h = Harness()
+    await h.register()
+    user = await h.authenticate("operator", "operator1")
+    sp = await h.subscribe("Pump101.Speed.SP")
+    pv = await h.subscribe("Pump101.Speed.PV")
+    assert (await h.write_outcome(sp, 42.5, user=user)).success != 0
+    for _ in range(15):
+        h.clock.advance(1.0)
+        h.runtime.tick()
+    await h.settle()
+    values = h.values(pv)
+    assert values[0] == 0.0
+    assert values == sorted(values) and len(values) == 16
+    assert values[-1] == pytest.approx(42.5, abs=0.1)
