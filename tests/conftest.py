@@ -3,6 +3,7 @@
 * ``sim`` — one simulator process for the whole test run (keys: ``mxgw_sim.testing.TEST_KEYS``);
 * ``sim_factory`` — start extra simulators with their own options for one test;
 * ``fresh_sim`` — one simulator of its own for one test, default options;
+* after every test that used ``sim``, its galaxy is reset (``ctl reset``);
 * ``no_leaked_sessions`` — after the test, asserts through the control service that the
   shared simulator has no session left open.
 """
@@ -34,6 +35,17 @@ def sim(sim_keys_file: Path) -> Iterator[SimProcess]:
         yield process
     finally:
         process.close()
+
+
+@pytest.fixture(autouse=True)
+def _reset_shared_sim(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a test that used the shared ``sim``, restore its galaxy and remove injected
+    faults (``ctl reset``), so values one test wrote never leak into the next."""
+    yield
+    if "sim" in request.fixturenames:
+        shared: SimProcess = request.getfixturevalue("sim")
+        if shared.process.poll() is None:
+            shared.control("Reset", cpb.ResetRequest(), ADMIN_KEY)
 
 
 @pytest.fixture
