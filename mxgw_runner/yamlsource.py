@@ -310,11 +310,40 @@ def _yaml_error_diagnostic(file: str, exc: yaml.YAMLError, text: str = "") -> Di
     return Diagnostic(file, None, None, "", f"invalid YAML: {exc}")
 
 
+# An unquoted ``${...}`` that is a whole value inside ``{ }`` or ``[ ]``, as users write
+# ``write: {item: sp, value: ${setpoint}}``. Plain YAML reads its braces as a flow mapping.
+_FLOW_VARIABLE = re.compile(r"(?<=[:,\[{]) (\s*)(\$\{[^{}\n\"']*\})(?=\s*[,}\]])")
+
+
+def _quote_flow_variables(text: str) -> str:
+    """Quote every unquoted whole-value ``${...}`` in flow collections.
+
+    Only used when the text as written does not parse, so valid YAML is never rewritten.
+    The quote lands where the variable started, so its line and column stay the same.
+    """
+    return _FLOW_VARIABLE.sub(lambda m: f' {m.group(1)}"{m.group(2)}"', text)
+
+
 def parse_yaml(text: str, file: str) -> YamlDocument:
     """Parse one YAML document into plain data with marks; raise :class:`ScenarioError`.
 
     An empty document gives ``data=None``; callers decide whether that is allowed.
+    SCENARIOS.md writes variables unquoted inside flow mappings (``{value: ${sp}}``), which
+    plain YAML rejects; such a file is read again with those variables quoted.
     """
+    try:
+        return _parse_yaml(text, file)
+    except ScenarioError as first:
+        rewritten = _quote_flow_variables(text)
+        if rewritten == text:
+            raise
+        try:
+            return _parse_yaml(rewritten, file)
+        except ScenarioError:
+            raise first from None
+
+
+def _parse_yaml(text: str, file: str) -> YamlDocument:
     doc = YamlDocument(file=file, data=None)
     try:
         loader = _Loader(text)

@@ -364,8 +364,23 @@ def test_include_cycle_is_an_error(write: WriteFile) -> None:
     assert any("include cycle" in d.message for d in found)
 
 
-def test_flow_mapping_variable_gets_a_quoting_hint(write: WriteFile) -> None:
-    path = write("t.yaml", "steps:\n  - write: {item: sp, value: ${x}}\n")
+def test_unquoted_variable_in_flow_mapping_is_read_as_scenarios_md_writes_it(
+    write: WriteFile,
+) -> None:
+    path = write(
+        "t.yaml",
+        "vars: {sp: 42.5}\nsteps:\n  - write: {item: sp, value: ${sp}, restore: true}\n"
+        "  - expect-event: {item: sp, data-change: {value: {approx: ${sp}, tolerance: 0.5}}}\n",
+    )
+    scenario = load_scenario(path)
+    write_step, expect_step = scenario.steps
+    assert write_step.params["value"] == "${sp}"
+    assert write_step.location.line == 3
+    assert expect_step.params["data-change"]["value"] == {"approx": "${sp}", "tolerance": 0.5}
+
+
+def test_flow_mapping_error_that_quoting_does_not_fix_keeps_the_hint(write: WriteFile) -> None:
+    path = write("t.yaml", "steps:\n  - write: {item: sp, value: ${x}z}\n")
     (d,) = diagnostics(path)
     assert "must be quoted" in d.message
     assert d.line == 2
