@@ -1,7 +1,7 @@
 """Publish the runner's JSON schemas for editors and CI.
 
 ``python tools/export_schemas.py`` rebuilds ``mxgw_runner/schemas/scenario.schema.json``
-from the built-in step registry and copies the packaged scenario and report schemas to
+from the built-in step registry and copies the packaged scenario, report and galaxy (simulator) schemas to
 ``schemas/`` at the repository root (what ``# yaml-language-server: $schema=...`` points
 at). ``--check`` writes nothing and exits 1 when any of those files differs, so the
 published schemas can never drift from the code (CI runs it).
@@ -22,6 +22,7 @@ from mxgw_runner.schema import build_scenario_schema  # noqa: E402
 from mxgw_runner.schemas import REPORT_SCHEMA_FILE, SCENARIO_SCHEMA_FILE, render  # noqa: E402
 
 PACKAGE_DIR = ROOT / "mxgw_runner" / "schemas"
+GALAXY_SCHEMA = ROOT / "mxgw_sim" / "schemas" / "galaxy.schema.json"
 PUBLISHED_DIR = ROOT / "schemas"
 
 
@@ -33,6 +34,7 @@ def expected_files() -> dict[Path, str]:
         PACKAGE_DIR / SCENARIO_SCHEMA_FILE: scenario,
         PUBLISHED_DIR / SCENARIO_SCHEMA_FILE: scenario,
         PUBLISHED_DIR / REPORT_SCHEMA_FILE: report,
+        PUBLISHED_DIR / GALAXY_SCHEMA.name: GALAXY_SCHEMA.read_text(encoding="utf-8"),
     }
 
 
