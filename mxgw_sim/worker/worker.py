@@ -37,6 +37,14 @@ Handler = Callable[[pb.MxCommandRequest, int], pb.MxCommandReply]
 _log = logging.getLogger(__name__)
 
 
+def _kind_name(kind: int) -> str:
+    """The enum name of a command kind, or its number when this contract does not know it."""
+    for name, number in pb.MxCommandKind.items():
+        if number == kind:
+            return name
+    return str(kind)
+
+
 @dataclass(frozen=True, slots=True)
 class ConnectionSnapshot:
     """One server handle as list-sessions shows it."""
@@ -114,7 +122,7 @@ class MxWorker:
             return self._invalid(
                 request,
                 kind,
-                f"kind {pb.MxCommandKind.Name(kind)} does not match the payload {member!r}",  # type: ignore[arg-type]
+                f"kind {_kind_name(kind)} does not match the payload {member!r}",
             )
         handler = self._handlers.get(member)
         if handler is None:

@@ -587,3 +587,12 @@ async def test_writing_the_setpoint_moves_the_pv_through_ticks() -> None:
     assert values[0] == 0.0
     assert values == sorted(values) and len(values) == 16
     assert values[-1] == pytest.approx(42.5, abs=0.1)
+
+
+async def test_an_unknown_command_kind_number_is_an_invalid_request() -> None:
+    h = Harness()
+    request = pb.MxCommandRequest(register=pb.RegisterCommand(client_name="x"))
+    request.kind = 999  # type: ignore[assignment]
+    reply = await h.worker.execute(request)
+    assert reply.protocol_status.code == pb.PROTOCOL_STATUS_CODE_INVALID_REQUEST
+    assert "999" in reply.protocol_status.message
