@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mxgateway import MxDataType
 from mxgw_sim.galaxy import (
     Classification,
     GalaxyError,
+    GalaxyRuntime,
     Permission,
     default_galaxy,
     galaxy_schema,
@@ -218,3 +222,66 @@ areas:
         (6, 46, "areas[0].attributes[0].update-rate", "'0ms' must be longer than 0"),
         (6, 94, "areas[0].attributes[0].behaviour.ramp.period", "'0s' must be longer than 0"),
     ]
+
+
+@given(st.text(max_size=200))
+@settings(max_examples=100, deadline=None)
+def test_any_text_is_a_galaxy_or_a_located_error(text: str) -> None:
+    try:
+        parse_galaxy("version: 1\nareas:\n  - name: A\n    attributes:\n" + text, "g.yaml")
+    except GalaxyError as exc:
+        assert exc.diagnostics and all(d.file == "g.yaml" for d in exc.diagnostics)
+
+
+ATTRIBUTE_FIELDS = st.fixed_dictionaries(
+    {
+        "name": st.sampled_from(["X", "Y.Z", "bad name", ""]),
+        "type": st.sampled_from(["double", "integer[]", "boolean", "time", "nope"]),
+    },
+    optional={
+        "value": st.one_of(
+            st.integers(),
+            st.floats(),
+            st.text(max_size=5),
+            st.none(),
+            st.lists(st.integers(), max_size=3),
+        ),
+        "length": st.integers(min_value=-1, max_value=4),
+        "behaviour": st.one_of(
+            st.just("static"),
+            st.fixed_dictionaries(
+                {
+                    "ramp": st.fixed_dictionaries(
+                        {
+                            "min": st.integers(),
+                            "max": st.integers(),
+                            "period": st.sampled_from(["1s", "0s", 5, "x"]),
+                        }
+                    )
+                }
+            ),
+            st.fixed_dictionaries(
+                {
+                    "follows": st.fixed_dictionaries(
+                        {"source": st.sampled_from(["O.X", "Me.X", "O.Nope", "O.X[1]"])}
+                    )
+                }
+            ),
+        ),
+        "security": st.sampled_from(["Operate", "ViewOnly", "Bogus"]),
+    },
+)
+
+
+@given(st.lists(ATTRIBUTE_FIELDS, max_size=4))
+@settings(max_examples=100, deadline=None)
+def test_generated_attributes_load_or_fail_with_located_errors(attrs: list[dict[str, Any]]) -> None:
+    text = json.dumps(
+        {"version": 1, "areas": [{"name": "A", "objects": [{"name": "O", "attributes": attrs}]}]}
+    )
+    try:
+        galaxy = parse_galaxy(text, "g.yaml")
+    except GalaxyError as exc:
+        assert all(d.line is not None for d in exc.diagnostics), exc.diagnostics
+    else:
+        GalaxyRuntime(galaxy)  # whatever loads, runs

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mxgw_sim.galaxy import Resolved, Selector, Unresolved, UnresolvedKind, default_galaxy
 from mxgw_sim.galaxy.references import resolve_reference
@@ -78,3 +80,22 @@ def test_identifier_and_reference_limits_are_inclusive() -> None:
     assert len(".".join(["A" * 32] * 10)) == 329
     target = resolve_reference(default_galaxy(), ".".join(["A" * 32] * 10))
     assert isinstance(target, Unresolved) and "no such object" in target.reason
+
+
+@given(st.text(max_size=80), st.one_of(st.none(), st.text(max_size=20)))
+@settings(max_examples=300, deadline=None)
+def test_resolution_never_raises(reference: str, context: str | None) -> None:
+    target = resolve_reference(default_galaxy(), reference, context)
+    assert isinstance(target, Resolved | Unresolved)
+
+
+@given(
+    st.lists(
+        st.sampled_from(["Pump101", "Speed", "SP", "Types", "IntArray[2]", "[]", "00", "Me", "."]),
+        max_size=6,
+    )
+)
+@settings(max_examples=300, deadline=None)
+def test_resolution_of_near_miss_references_never_raises(parts: list[str]) -> None:
+    target = resolve_reference(default_galaxy(), ".".join(parts), "Pump101")
+    assert isinstance(target, Resolved | Unresolved)
