@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -35,6 +36,8 @@ _KIND_OF: dict[str, int] = {
 }
 Handler = Callable[[pb.MxCommandRequest, int], pb.MxCommandReply]
 _log = logging.getLogger(__name__)
+#: Settings that set_fault may change too.
+_SETTING_FAULTS = frozenset({"first_event_delay", "advise_delay", "pending_completion"})
 
 
 def _kind_name(kind: int) -> str:
@@ -193,7 +196,8 @@ class MxWorker:
 
     def set_fault(self, name: str, value: Any) -> None:
         """Set a fault hook by name: ``latency``, ``event_latency`` (seconds),
-        ``drop_write_completions`` or ``register_failure`` (booleans)."""
+        ``drop_write_completions`` or ``register_failure`` (booleans), or one of the timing
+        settings ``first_event_delay``, ``advise_delay`` (seconds), ``pending_completion``."""
         if name == "latency":
             self.set_latency(float(value))
         elif name == "event_latency":
@@ -202,8 +206,20 @@ class MxWorker:
             self.drop_write_completions(bool(value))
         elif name == "register_failure":
             self.set_register_failure(bool(value))
+        elif name in _SETTING_FAULTS:
+            self.update_settings(**{name: value})
         else:
             raise ValueError(f"unknown worker fault {name!r}")
+
+    def update_settings(self, **changes: Any) -> WorkerSettings:
+        """Change settings of a running worker (e.g. ``first_event_delay=5.0`` for a cold
+        start); applies to commands from now on."""
+        unknown = set(changes) - {f.name for f in dataclasses.fields(WorkerSettings)}
+        if unknown:
+            raise ValueError(f"unknown worker settings: {', '.join(sorted(unknown))}")
+        self.settings = dataclasses.replace(self.settings, **changes)
+        self._core.settings = self._single.settings = self._bulk.settings = self.settings
+        return self.settings
 
     def faults(self) -> dict[str, Any]:
         """The fault hooks' current settings."""
@@ -212,6 +228,7 @@ class MxWorker:
             "event_latency": self._pump.latency,
             "drop_write_completions": self._core.drop_write_completions,
             "register_failure": self._single.fail_register,
+            **{name: getattr(self.settings, name) for name in sorted(_SETTING_FAULTS)},
         }
 
     # ------------------------------------------------------------------ lifecycle

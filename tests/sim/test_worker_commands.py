@@ -596,3 +596,21 @@ async def test_an_unknown_command_kind_number_is_an_invalid_request() -> None:
     reply = await h.worker.execute(request)
     assert reply.protocol_status.code == pb.PROTOCOL_STATUS_CODE_INVALID_REQUEST
     assert "999" in reply.protocol_status.message
+
+
+async def test_timing_settings_change_while_running() -> None:
+    h = Harness()
+    await h.register()
+    h.worker.set_fault("pending_completion", True)
+    assert h.worker.faults()["pending_completion"] is True
+    item = await h.subscribe("Types.Int")
+    await h.write(item, 5)
+    await h.settle()
+    assert [category(e.statuses[0]) for e in h.of(item, WRITE)] == [
+        MxStatusCategory.PENDING,
+        MxStatusCategory.OK,
+    ]
+    with pytest.raises(ValueError, match="unknown worker"):
+        h.worker.update_settings(colour="red")
+    with pytest.raises(ValueError, match="unknown worker fault"):
+        h.worker.set_fault("colour", 1)
