@@ -96,20 +96,17 @@ def connection_parent(*, stream_command: bool = False) -> argparse.ArgumentParse
         default=None,
         help=f"gateway address (default: ${ENDPOINT_ENV}, else {DEFAULT_ENDPOINT})",
     )
-    tls = group.add_mutually_exclusive_group()
-    tls.add_argument(
+    # Not an argparse mutually exclusive group: through a parent parser its options would
+    # leave this help section; resolve_connection refuses the pair instead.
+    group.add_argument(
         "--plaintext",
-        dest="transport",
-        action="store_const",
-        const="plaintext",
+        action="store_true",
         help="connect without TLS (local development only; default for localhost, "
         "127.0.0.1 and ::1 endpoints)",
     )
-    tls.add_argument(
+    group.add_argument(
         "--tls",
-        dest="transport",
-        action="store_const",
-        const="tls",
+        action="store_true",
         help="connect with TLS, verifying the server against the system roots or "
         "--ca-file (default for every non-loopback endpoint)",
     )
@@ -237,12 +234,14 @@ def resolve_connection(args: argparse.Namespace) -> ConnectionSettings:
             raise UsageError("--api-key: empty key")
         api_key = args.api_key
     tls_options = args.ca_file is not None or args.server_name_override is not None
-    if args.transport == "plaintext" and tls_options:
+    if args.plaintext and args.tls:
+        raise UsageError("--plaintext and --tls cannot be used together")
+    if args.plaintext and tls_options:
         raise UsageError("--plaintext cannot be combined with --ca-file or --server-name-override")
-    if args.transport is None:
-        plaintext = not tls_options and _is_loopback(_host_of(endpoint))
+    if args.plaintext or args.tls:
+        plaintext = bool(args.plaintext)
     else:
-        plaintext = args.transport == "plaintext"
+        plaintext = not tls_options and _is_loopback(_host_of(endpoint))
     if args.ca_file is not None and not os.path.isfile(args.ca_file):
         raise UsageError(f"--ca-file: {args.ca_file}: no such file", "INVALID_CA_FILE")
     return ConnectionSettings(

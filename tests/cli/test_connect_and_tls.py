@@ -140,6 +140,8 @@ def test_plaintext_against_tls_fails_as_a_connection_error(tls_sim: SimProcess) 
 def test_tls_option_conflicts_and_missing_ca_file(tmp_path: Path) -> None:
     conflict = run_cli("open-session", "--plaintext", "--ca-file", str(tmp_path / "x.pem"))
     assert "--plaintext cannot be combined" in conflict.expect(2).stderr
+    both = run_cli("open-session", "--plaintext", "--tls")
+    assert "--plaintext and --tls cannot be used together" in both.expect(2).stderr
     missing = run_cli("open-session", "--ca-file", str(tmp_path / "missing.pem"))
     assert "missing.pem" in missing.expect(2).stderr
     not_pem = tmp_path / "not.pem"
