@@ -193,7 +193,10 @@ def run(argv: Sequence[str] | None = None, out: Output | None = None) -> int:
             error = CliError("interrupted", ExitCode.INTERRUPTED, "Interrupted", "INTERRUPTED")
         else:
             error = classify(exc, endpoint=ctx.endpoint if ctx is not None else "")
-        out.error(error, command=command_name)
+        try:
+            out.error(error, command=command_name)
+        except BrokenPipeError:
+            _silence_stdout()
         return int(error.exit_code)
 
 
