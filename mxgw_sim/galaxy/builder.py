@@ -127,6 +127,7 @@ class GalaxyBuilder:
             "unknown-reference-event",
             "supervisory-bypasses-security",
             "activate-sends-current",
+            "operation-complete-on-suspend",
             "reuse-item-handles",
             "success-value",
             "security-refusal",

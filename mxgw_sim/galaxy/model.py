@@ -127,6 +127,8 @@ class GalaxySettings:
     supervisory_bypasses_security: bool = True
     #: Activate sends the current value of the item again.
     activate_sends_current: bool = True
+    #: Suspend and Activate finish with an OperationComplete event.
+    operation_complete_on_suspend: bool = True
     #: Item handles freed by RemoveItem are handed out again (lowest first).
     reuse_item_handles: bool = True
     #: Default interval of buffered data change batches, seconds.
