@@ -6,9 +6,12 @@ import selectors
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 
 import pytest
 from cli_helpers import KEY_ENV, Gateway, clean_env, cli_command
+
+from mxgw_sim.testing import SimProcess
 
 
 def _start(gateway: Gateway, *args: str) -> subprocess.Popen[str]:
@@ -181,3 +184,43 @@ def test_stream_events_stops_quietly_when_the_reader_goes_away(
     _, err = stream.communicate(timeout=20)
     assert stream.returncode == 0, err
     assert "Traceback" not in err and "Broken pipe" not in err
+
+
+def test_resume_past_the_replay_ring_starts_with_a_replay_gap(
+    sim_factory: Callable[..., SimProcess],
+) -> None:
+    gateway = Gateway(sim_factory("--replay-events", "2"))
+    sid = gateway.open_session()
+    s = ["--session-id", sid]
+    try:
+        sh = str(gateway.ok("register", *s)["server_handle"])
+        sequences = []
+        for pair in (("Pump102.ReadOnly", "Pump101.LastStart"), ("Pump101.RunHours", "Types.Int")):
+            args = [a for item in pair for a in ("--item", item)]
+            gateway.ok("subscribe-bulk", *s, "--server-handle", sh, *args)
+            taken = gateway.run(
+                "stream-events", *s, "--max-events", "2", "--timeout", "20", "--json"
+            )
+            sequences += [e["worker_sequence"] for e in taken.expect(0).docs]
+        assert sequences == [1, 2, 3, 4]
+        # the ring (2 events) now holds 3 and 4: resuming after 1 has lost event 2
+        resumed = gateway.run(
+            "stream-events",
+            *s,
+            "--after-sequence",
+            "1",
+            "--max-events",
+            "3",
+            "--timeout",
+            "20",
+            "--json",
+        )
+        gap, *rest = resumed.expect(0).docs
+        assert gap["event"] == "replay_gap"
+        assert (gap["requested_after_sequence"], gap["oldest_available_sequence"]) == (1, 3)
+        assert gap["lost"] == 1
+        assert [e["worker_sequence"] for e in rest] == [3, 4]
+        human = gateway.run("stream-events", *s, "--after-sequence", "1", "--max-events", "1")
+        assert "replay_gap: 1 event(s) lost; resume with --after-sequence 2" in human.stdout
+    finally:
+        gateway.run("close-session", *s).expect(0)
