@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from mxgateway import MxDataType, parse_type_name, to_mx_value, type_names
+from mxgateway import MxDataType, SparseArray, parse_type_name, to_mx_value, type_names
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
 from mxgateway_cli.commands.base import (
     Command,
@@ -19,7 +19,7 @@ from mxgateway_cli.commands.base import (
 from mxgateway_cli.commands.items import command_result
 from mxgateway_cli.context import Context
 from mxgateway_cli.errors import ExitCode, UsageError
-from mxgateway_cli.options import int32
+from mxgateway_cli.options import int32, non_negative_int
 from mxgateway_cli.output import Result
 from mxgateway_cli.render import value_json, value_type_name, write_result_doc
 
@@ -47,7 +47,38 @@ def parse_value(text: str, type_name: str | None) -> pb.MxValue:
     vtype = parse_type_name(type_name)
     if vtype.data_type is MxDataType.NO_DATA and not vtype.array:
         return to_mx_value(None)
+    if vtype.data_type is MxDataType.TIME and not vtype.array and text.strip().lower() == "now":
+        return to_mx_value(datetime.now(UTC), vtype)
     return to_mx_value(text, vtype)
+
+
+def parse_sparse(text: str, type_name: str | None, total_length: int) -> pb.MxValue:
+    """A partial array write: ``--value '{"0": 7, "3": 9}'`` (zero-based index -> value) in an
+    array of ``total_length`` elements; the gateway resets every element not listed."""
+    if type_name is None:
+        raise UsageError("--sparse-length needs --type, e.g. --type int32[]", "INVALID_VALUE")
+    vtype = parse_type_name(type_name)
+    try:
+        parsed: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"--value: a sparse write takes a JSON object of index: value ({exc.msg})",
+            "INVALID_VALUE",
+        ) from None
+    if not isinstance(parsed, dict):
+        raise UsageError(
+            '--value: a sparse write takes a JSON object of index: value, e.g. {"0": 7}',
+            "INVALID_VALUE",
+        )
+    elements: dict[int, Any] = {}
+    for key, element in parsed.items():
+        try:
+            elements[int(key)] = element
+        except ValueError:
+            raise UsageError(
+                f"--value: sparse index {key!r} is not an integer", "INVALID_VALUE"
+            ) from None
+    return to_mx_value(SparseArray(vtype.data_type, total_length, elements))
 
 
 def parse_timestamp(text: str) -> pb.MxValue:
@@ -65,7 +96,17 @@ def _add_value_options(parser: argparse.ArgumentParser, *, value: bool) -> None:
             metavar="VALUE",
             required=True,
             help="the value to write, parsed as --type says (times as ISO 8601, e.g. "
-            "2026-04-30T12:00:00Z; elapsed times as seconds or [-][D.]HH:MM:SS[.fff])",
+            "2026-04-30T12:00:00Z, or 'now'; elapsed times as seconds or "
+            "[-][D.]HH:MM:SS[.fff])",
+        )
+    if value:
+        parser.add_argument(
+            "--sparse-length",
+            metavar="N",
+            type=non_negative_int,
+            help="write part of an array of N elements: --value is a JSON object of "
+            'zero-based index: value (e.g. --type int32[] --value \'{"0": 7, "3": 9}\'); '
+            "the gateway resets every element not listed to its default",
         )
     parser.add_argument(
         "--timestamp",
@@ -112,7 +153,10 @@ async def run_write(ctx: Context) -> Result:
     """Write / Write2 / WriteSecured / WriteSecured2, chosen by the options."""
     args = ctx.args
     sid = session_id(ctx)
-    value = parse_value(args.value, args.type)
+    if args.sparse_length is not None:
+        value = parse_sparse(args.value, args.type, args.sparse_length)
+    else:
+        value = parse_value(args.value, args.type)
     stamp = parse_timestamp(args.timestamp) if args.timestamp is not None else None
     secured, timed = _variant(args)
     verifier = args.verifier_user_id if args.verifier_user_id is not None else args.user_id

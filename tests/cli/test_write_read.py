@@ -252,3 +252,43 @@ def test_read_renders_typed_values(gateway: Gateway, session: str) -> None:
     assert bad["ok"] is False and bad["error_message"]
     human = gateway.run("read", *s, "--server-handle", sh, "--item", "Pump102.ReadOnly")
     assert human.expect(0).stdout.startswith("Pump102.ReadOnly = 3 (int32) quality 192 Good")
+
+
+def test_sparse_array_write_resets_unlisted_elements(gateway: Gateway, session: str) -> None:
+    s = ["--session-id", session]
+    sh, (arr_h,) = _advised(gateway, session, "Types.IntArray[]")
+    written = gateway.ok(
+        "write",
+        *s,
+        "--server-handle",
+        sh,
+        "--item-handle",
+        arr_h,
+        "--type",
+        "int32[]",
+        "--sparse-length",
+        "5",
+        "--value",
+        '{"0": 7, "3": 9}',
+    )
+    assert written["value"] == {
+        "elements": [{"index": 0, "value": 7}, {"index": 3, "value": 9}],
+        "total_length": 5,
+    }
+    change = next(e for e in _events(gateway, session, 2) if e["event"] == "data_change")
+    assert change["value"] == [7, 0, 0, 9, 0]
+    bad = gateway.run(
+        "write",
+        *s,
+        "--server-handle",
+        sh,
+        "--item-handle",
+        arr_h,
+        "--type",
+        "int32[]",
+        "--sparse-length",
+        "5",
+        "--value",
+        "[1]",
+    )
+    assert "JSON object of index: value" in bad.expect(2).stderr
