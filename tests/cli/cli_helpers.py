@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import selectors
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +23,17 @@ from typing import Any
 from mxgw_sim.testing import ADMIN_KEY, READ_KEY, USER_KEY, SimProcess
 
 API_KEY = USER_KEY
-__all__ = ["ADMIN_KEY", "API_KEY", "READ_KEY", "CliRun", "Gateway", "run_cli"]
+__all__ = [
+    "ADMIN_KEY",
+    "API_KEY",
+    "READ_KEY",
+    "CliRun",
+    "Gateway",
+    "interrupt",
+    "read_until",
+    "run_cli",
+    "start_cli",
+]
 KEY_ENV = "MXGW_CLI_TEST_KEY"
 CLI_TIMEOUT = 60.0
 HERE = Path(__file__).resolve().parent
@@ -125,3 +138,39 @@ class Gateway:
     def session_ids(self) -> set[str]:
         """The ids of the sessions open on the simulator."""
         return {s.session_id for s in self.sim.list_sessions(api_key=ADMIN_KEY)}
+
+
+def start_cli(gateway: Gateway, *args: str) -> subprocess.Popen[str]:
+    """Start ``mxgw-py args...`` against ``gateway`` without waiting for it."""
+    return subprocess.Popen(
+        cli_command(*args[:1], *gateway.options(), *args[1:]),
+        env=clean_env({KEY_ENV: gateway.api_key}),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def read_until(process: subprocess.Popen[str], marker: str, timeout: float = 20.0) -> str:
+    """Read stdout lines until one contains ``marker``; returns everything read."""
+    assert process.stdout is not None
+    seen = ""
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        while marker not in seen:
+            remaining = deadline - time.monotonic()
+            assert remaining > 0 and selector.select(remaining), f"no {marker!r} in {seen!r}"
+            line = process.stdout.readline()
+            assert line, f"process ended before {marker!r}: {seen!r}"
+            seen += line
+    return seen
+
+
+def interrupt(
+    process: subprocess.Popen[str], sig: signal.Signals = signal.SIGINT
+) -> tuple[int, str, str]:
+    process.send_signal(sig)
+    out, err = process.communicate(timeout=20)
+    return process.returncode, out, err

@@ -2,51 +2,14 @@
 
 from __future__ import annotations
 
-import selectors
 import signal
-import subprocess
 import time
 from collections.abc import Callable
 
 import pytest
-from cli_helpers import KEY_ENV, Gateway, clean_env, cli_command
+from cli_helpers import Gateway, interrupt, read_until, start_cli
 
 from mxgw_sim.testing import SimProcess
-
-
-def _start(gateway: Gateway, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        cli_command(*args[:1], *gateway.options(), *args[1:]),
-        env=clean_env({KEY_ENV: gateway.api_key}),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _read_until(process: subprocess.Popen[str], marker: str, timeout: float = 20.0) -> str:
-    """Read stdout lines until one contains ``marker``; returns everything read."""
-    assert process.stdout is not None
-    seen = ""
-    deadline = time.monotonic() + timeout
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
-        while marker not in seen:
-            remaining = deadline - time.monotonic()
-            assert remaining > 0 and selector.select(remaining), f"no {marker!r} in {seen!r}"
-            line = process.stdout.readline()
-            assert line, f"process ended before {marker!r}: {seen!r}"
-            seen += line
-    return seen
-
-
-def _interrupt(
-    process: subprocess.Popen[str], sig: signal.Signals = signal.SIGINT
-) -> tuple[int, str, str]:
-    process.send_signal(sig)
-    out, err = process.communicate(timeout=20)
-    return process.returncode, out, err
 
 
 def test_smoke_runs_every_step_and_closes_its_session(gateway: Gateway) -> None:
@@ -84,13 +47,13 @@ def test_smoke_timeout_is_exit_7_and_still_closes(gateway: Gateway) -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_smoke_closes_its_session_when_interrupted(gateway: Gateway, sig: signal.Signals) -> None:
-    process = _start(
+    process = start_cli(
         gateway, "smoke", "--item", "Pump102.ReadOnly", "--max-events", "50", "--timeout", "60"
     )
-    seen = _read_until(process, "data_change")
+    seen = read_until(process, "data_change")
     sid = seen.split()[1]
     assert sid.startswith("session-")
-    code, _, err = _interrupt(process, sig)
+    code, _, err = interrupt(process, sig)
     assert code == 130, err
     assert "Traceback" not in err
     assert "interrupted" in err
@@ -147,12 +110,12 @@ def test_second_stream_is_refused_and_ctrl_c_ends_the_first(gateway: Gateway, se
     s = ["--session-id", session]
     sh = str(gateway.ok("register", *s)["server_handle"])
     gateway.ok("subscribe-bulk", *s, "--server-handle", sh, "--item", "Pump102.ReadOnly")
-    first = _start(gateway, "stream-events", *s, "--timeout", "60", "--json")
-    _read_until(first, "data_change")
+    first = start_cli(gateway, "stream-events", *s, "--timeout", "60", "--json")
+    read_until(first, "data_change")
     second = gateway.run("stream-events", *s, "--max-events", "1", "--json")
     error = second.expect(8).doc["error"]
     assert (error["code"], error["type"]) == ("ALREADY_EXISTS", "StreamAlreadyOpenError")
-    code, _, err = _interrupt(first)
+    code, _, err = interrupt(first)
     assert code == 130 and "Traceback" not in err
 
 
@@ -161,8 +124,10 @@ def test_stream_ended_by_the_gateway_is_reported(gateway: Gateway) -> None:
     s = ["--session-id", sid]
     sh = str(gateway.ok("register", *s)["server_handle"])
     gateway.ok("subscribe-bulk", *s, "--server-handle", sh, "--item", "Pump102.ReadOnly")
-    stream = _start(gateway, "stream-events", *s, "--max-events", "5", "--timeout", "60", "--json")
-    _read_until(stream, "data_change")
+    stream = start_cli(
+        gateway, "stream-events", *s, "--max-events", "5", "--timeout", "60", "--json"
+    )
+    read_until(stream, "data_change")
     gateway.ok("close-session", *s)
     out, err = stream.communicate(timeout=20)
     assert stream.returncode == 0, err
@@ -177,8 +142,8 @@ def test_stream_events_stops_quietly_when_the_reader_goes_away(
     s = ["--session-id", session]
     sh = str(gateway.ok("register", *s)["server_handle"])
     gateway.ok("subscribe-bulk", *s, "--server-handle", sh, "--item", "Pump101.Vibration")
-    stream = _start(gateway, "stream-events", *s, "--timeout", "30", "--json")
-    _read_until(stream, "data_change")
+    stream = start_cli(gateway, "stream-events", *s, "--timeout", "30", "--json")
+    read_until(stream, "data_change")
     assert stream.stdout is not None
     stream.stdout.close()  # like `head -1` exiting
     _, err = stream.communicate(timeout=20)
