@@ -147,6 +147,10 @@ def resolve_reference(
         if isinstance(base, str):
             return Unresolved(reference, UnresolvedKind.CONFIGURATION, base)
         parts = [(n, None) for n in base.name.split(".")] + parts[1:]
+    if all(index is None for _, index in parts) and galaxy.object(".".join(n for n, _ in parts)):
+        return Unresolved(
+            reference, UnresolvedKind.CONFIGURATION, "names an object, not an attribute"
+        )
     # The longest prefix (without indexes) naming an object, leaving at least one segment.
     for split in range(len(parts) - 1, 0, -1):
         prefix = parts[:split]

@@ -48,7 +48,8 @@ def test_references_that_resolve(
     [
         ("Pump101.Speedd.SP", None, UnresolvedKind.CONFIGURATION, "no such attribute"),
         ("Pump999.Speed.SP", None, UnresolvedKind.CONFIGURATION, "no such object"),
-        ("Pump101", None, UnresolvedKind.CONFIGURATION, "no such object"),
+        ("Pump101", None, UnresolvedKind.CONFIGURATION, "names an object"),
+        ("Tank01.Inlet", None, UnresolvedKind.CONFIGURATION, "names an object"),
         ("Types.IntArray", None, UnresolvedKind.BARE_ARRAY, "use IntArray[]"),
         ("Types.IntArray[0]", None, UnresolvedKind.CONFIGURATION, "start at 1"),
         ("Types.IntArray[6]", None, UnresolvedKind.CONFIGURATION, "beyond length"),
