@@ -147,19 +147,25 @@ def resolve_reference(
         if isinstance(base, str):
             return Unresolved(reference, UnresolvedKind.CONFIGURATION, base)
         parts = [(n, None) for n in base.name.split(".")] + parts[1:]
-    if all(index is None for _, index in parts) and galaxy.object(".".join(n for n, _ in parts)):
-        return Unresolved(
-            reference, UnresolvedKind.CONFIGURATION, "names an object, not an attribute"
-        )
-    # The longest prefix (without indexes) naming an object, leaving at least one segment.
+    # Prefixes (without indexes) naming an object, longest first; the first that leaves a
+    # resolvable attribute wins, else the longest one's reason.
+    first: Unresolved | None = None
     for split in range(len(parts) - 1, 0, -1):
         prefix = parts[:split]
         if any(index is not None for _, index in prefix):
             continue
         obj = galaxy.object(".".join(name for name, _ in prefix))
-        if obj is not None:
-            return _attribute(reference, obj, parts[split:])
-    return Unresolved(reference, UnresolvedKind.CONFIGURATION, "no such object")
+        if obj is None:
+            continue
+        found = _attribute(reference, obj, parts[split:])
+        if isinstance(found, Resolved):
+            return found
+        first = first or found
+    if all(index is None for _, index in parts) and galaxy.object(".".join(n for n, _ in parts)):
+        return Unresolved(
+            reference, UnresolvedKind.CONFIGURATION, "names an object, not an attribute"
+        )
+    return first or Unresolved(reference, UnresolvedKind.CONFIGURATION, "no such object")
 
 
 def _find_attribute(obj: ObjectDef, name: str) -> AttributeDef | None:

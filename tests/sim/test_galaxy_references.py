@@ -6,7 +6,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mxgw_sim.galaxy import Resolved, Selector, Unresolved, UnresolvedKind, default_galaxy
+from mxgw_sim.galaxy import (
+    Resolved,
+    Selector,
+    Unresolved,
+    UnresolvedKind,
+    default_galaxy,
+    parse_galaxy,
+)
 from mxgw_sim.galaxy.references import resolve_reference
 
 
@@ -100,3 +107,17 @@ def test_resolution_never_raises(reference: str, context: str | None) -> None:
 def test_resolution_of_near_miss_references_never_raises(parts: list[str]) -> None:
     target = resolve_reference(default_galaxy(), ".".join(parts), "Pump101")
     assert isinstance(target, Resolved | Unresolved)
+
+
+def test_a_shorter_object_prefix_is_tried_when_the_longest_has_no_such_attribute() -> None:
+    galaxy = parse_galaxy(
+        "version: 1\nareas:\n  - name: A\n    objects:\n      - name: O\n"
+        "        attributes: [{name: M.X, type: integer}]\n"
+        "        objects: [{name: M, attributes: [{name: Y, type: integer}]}]\n"
+    )
+    x = resolve_reference(galaxy, "O.M.X")
+    y = resolve_reference(galaxy, "O.M.Y")
+    assert isinstance(x, Resolved) and x.key == ("O", "M.X")
+    assert isinstance(y, Resolved) and y.key == ("O.M", "Y")
+    missing = resolve_reference(galaxy, "O.M.Z")
+    assert isinstance(missing, Unresolved) and "O.M has no such attribute" in missing.reason
