@@ -4,7 +4,10 @@ writes, colour contrast, and a real render (screenshot and PDF) in headless Chro
 from __future__ import annotations
 
 import html
+import os
 import re
+import struct
+import subprocess
 from datetime import UTC, datetime, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
@@ -276,7 +279,9 @@ def test_operator_from_metadata_when_not_given() -> None:
 
 def test_user_text_is_escaped_and_inert(page: str) -> None:
     assert "<script" not in page.lower()
-    assert not any(tag == "script" or attrs.get("id") == "injected" for tag, attrs in elements(page))
+    assert not any(
+        tag == "script" or attrs.get("id") == "injected" for tag, attrs in elements(page)
+    )
     assert html.escape(INJECTION) in page
     assert "Pump 101 setpoint &lt;write&gt; &amp; read-back" in page
     assert all(not name.startswith("on") for _, attrs in elements(page) for name in attrs)
@@ -300,10 +305,47 @@ def test_secrets_are_masked_everywhere(page: str) -> None:
     assert "https://gw.plant.example:5001/" in unmasked
 
 
+def test_secret_values_are_masked_before_they_are_quoted() -> None:
+    secret = 'it\'s "secret"'  # repr() would escape the quote and hide it from a text mask
+    run = sample_run()
+    step = run.scenarios[0].steps[2]
+    step.closest = step.timeline[0] = ObservedEvent("data-change", "pv", secret, 192)
+    page = render_html(run, Redactor([secret, SECRET]))
+    assert "secret" not in page_text(page).replace("Secrets are masked", "")
+    assert "value=&#x27;***&#x27;" in page
+
+
+def test_interrupted_run() -> None:
+    run = sample_run()
+    run.interrupted_by = "SIGINT"
+    run.scenarios[0].status = Outcome.INTERRUPTED
+    run.scenarios[0].steps[3].status = Outcome.INTERRUPTED
+    text = page_text(render_html(run))
+    assert "Result: INTERRUPTED: the results are incomplete" in text
+    assert "The run was interrupted by SIGINT" in text
+    assert "read Pump101.Mode line 22 INTERRUPTED" in text
+    assert "Total (2 scenarios) 5 2 1 1 1" in text  # the interrupted check counts as an error
+
+
+def test_a_run_with_nothing_checked_does_not_claim_a_pass() -> None:
+    empty = RunResult(tool_version="0.1.0", start=T0)
+    text = page_text(render_html(empty))
+    assert "Result: NOTHING CHECKED: no check ran" in text
+    assert "No scenario ran." in text
+    assert "Ended (UTC) —" in text
+    passed = sample_run()
+    passed.scenarios = passed.scenarios[:1]
+    passed.scenarios[0].status = Outcome.PASSED
+    passed.scenarios[0].cleanup = []
+    for step in passed.scenarios[0].steps:
+        step.status = Outcome.PASSED
+    assert "Result: PASS: every check passed" in page_text(render_html(passed))
+
+
 def test_self_contained_no_external_assets(page: str) -> None:
-    assert not re.search(r"(?i)(https?:)?//[a-z0-9]", page.replace(
-        "https://gw.plant.example:5001", ""
-    ))
+    assert not re.search(
+        r"(?i)(https?:)?//[a-z0-9]", page.replace("https://gw.plant.example:5001", "")
+    )
     for tag, attrs in elements(page):
         assert tag not in ("script", "link", "img", "iframe", "object", "embed"), tag
         assert "src" not in attrs
@@ -379,3 +421,92 @@ def test_no_partial_file_when_writing_fails(tmp_path: Path) -> None:
         write_html_report(sample_run(), target)
     assert [p.name for p in tmp_path.iterdir()] == ["record.html"]
     assert target.is_dir() and not any(target.iterdir())
+
+
+# --------------------------------------------------------------------------- headless Chromium
+
+CHROMIUM = Path("/usr/bin/chromium")
+CONSOLE_LINE = re.compile(r"^.*:CONSOLE[^\]]*\].*$", re.MULTILINE)
+
+
+def chromium() -> Path:
+    """Debian's Chromium; skipped on a developer machine without it, required in CI."""
+    if CHROMIUM.exists():
+        return CHROMIUM
+    if os.environ.get("CI"):
+        pytest.fail(f"{CHROMIUM} is missing in CI: .ci/run installs Debian's chromium package")
+    pytest.skip(f"{CHROMIUM} is absent (apt-get install chromium); CI runs this test")
+
+
+def run_chromium(work: Path, page: Path, *options: str) -> str:
+    """Open ``page`` in headless Chromium with ``options``; its stdout and stderr (the log)."""
+    command = [
+        str(chromium()),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={work / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+        *options,
+        page.as_uri(),
+    ]
+    env = {**os.environ, "HOME": str(work)}
+    done = subprocess.run(
+        command, cwd=work, env=env, capture_output=True, text=True, timeout=180, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout + done.stderr
+
+
+@pytest.fixture
+def record(tmp_path: Path) -> Path:
+    path = tmp_path / "record.html"
+    write_html_report(sample_run(), path, Redactor([SECRET]), operator="A. Operator")
+    return path
+
+
+def test_chromium_renders_a_screenshot_without_console_errors(tmp_path: Path, record: Path) -> None:
+    shot = tmp_path / "record.png"
+    log = run_chromium(tmp_path, record, f"--screenshot={shot}", "--window-size=1280,2000")
+    assert CONSOLE_LINE.findall(log) == []
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    assert (width, height) == (1280, 2000)
+    assert len(data) > 20_000  # a blank page compresses to a few hundred bytes
+
+
+def test_chromium_prints_a4_pdf_with_a_page_per_scenario(tmp_path: Path, record: Path) -> None:
+    pdf = tmp_path / "record.pdf"
+    log = run_chromium(tmp_path, record, "--no-pdf-header-footer", f"--print-to-pdf={pdf}")
+    assert CONSOLE_LINE.findall(log) == []
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-")
+    # run and summary; scenario 1 (checks and cleanup); scenario 2 and the sign-off
+    assert len(re.findall(rb"/Type\s*/Page\b", data)) >= 3
+    sizes = {m.groups() for m in re.finditer(rb"/MediaBox\s*\[0 0 ([\d.]+) ([\d.]+)\]", data)}
+    assert sizes and all(abs(float(w) - 595) < 1 and abs(float(h) - 842) < 1 for w, h in sizes)
+
+
+def test_chromium_keeps_user_text_inert_and_blocks_any_script(tmp_path: Path, record: Path) -> None:
+    # A script slipped into the page (as if escaping had failed) must be refused by the
+    # page's Content-Security-Policy, and the console check must see that refusal.
+    page = record.read_text(encoding="utf-8")
+    tampered = tmp_path / "tampered.html"
+    tampered.write_text(
+        page.replace("</body>", '<script>document.title = "ran";</script></body>'),
+        encoding="utf-8",
+    )
+    log = run_chromium(tmp_path, tampered, "--dump-dom")
+    refusals = CONSOLE_LINE.findall(log)
+    assert refusals and all("Content Security Policy" in line for line in refusals)
+    dom = log[log.index("<html") : log.index("</html>")]
+    assert "<title>Commissioning record — North plant — CK-014, CK-015</title>" in dom
+    assert '<b id="injected">' not in dom and '<script>document.title="pwned"' not in dom
+    assert html.escape(INJECTION, quote=False) in dom
