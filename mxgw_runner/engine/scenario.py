@@ -123,6 +123,8 @@ class ScenarioRun:
         else:
             steps_task = asyncio.get_running_loop().create_task(self._run_steps())
             interrupts.steps_task = steps_task
+            if interrupts.interrupted:
+                steps_task.cancel()  # the signal came while the scenario was starting
             try:
                 await asyncio.shield(steps_task)
             except asyncio.CancelledError:
@@ -132,6 +134,7 @@ class ScenarioRun:
                     await asyncio.gather(steps_task, return_exceptions=True)
             finally:
                 interrupts.steps_task = None
+            self._account_for_unrun_steps(steps_task)
         await self._run_cleanup()
         result.duration = time.monotonic() - started
         result.status = self._final_status()
@@ -141,6 +144,20 @@ class ScenarioRun:
         except Exception as exc:
             result.message = _join(result.message, f"a plugin failed at scenario finish: {exc}")
         return result
+
+    def _account_for_unrun_steps(self, steps_task: asyncio.Task[None]) -> None:
+        """A steps task cancelled before it began records nothing: say what did not run."""
+        recorded = len(self.result.steps)
+        if recorded >= len(self.scenario.steps):
+            return
+        reason = f"interrupted by {self.engine.interrupts.signal_name() or 'cancellation'}"
+        if steps_task.cancelled():
+            self.result.message = _join(self.result.message, reason)
+        first = True
+        for step in self.scenario.steps[recorded:]:
+            status = Outcome.INTERRUPTED if first else Outcome.SKIPPED
+            self.result.steps.append(_step_result(self.scenario, step, status, reason))
+            first = False
 
     def _final_status(self) -> Outcome:
         result = self.result

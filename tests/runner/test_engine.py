@@ -212,3 +212,29 @@ async def test_plugin_steps_run_through_the_same_hook_and_may_register_cleanup(
         ("unstamp", "passed"),
         ("unstamp", "passed"),
     ]
+
+
+async def test_a_signal_while_a_scenario_starts_runs_none_of_its_steps(tmp_path: Path) -> None:
+    interrupts = Interrupts()
+
+    class SignalAtStart:
+        @hookimpl
+        def mxgw_scenario_start(self, scenario: Scenario) -> None:
+            interrupts.handle(signal.SIGINT)
+
+    pm = build_plugin_manager(entry_points=False)
+    pm.register(SignalAtStart(), name="signal-at-start")
+    declared = collect_step_types(pm)
+    registry = StepRegistry()
+    for step_type in with_runs(declared):
+        registry.add(step_type, declared.owner(step_type.name))
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    for path in (first, second):
+        path.write_text("steps:\n  - wait: 10s\n  - wait: 10s\n", encoding="utf-8")
+    scenarios = [load_scenario(p, registry=registry) for p in (first, second)]
+    engine = Engine(registry, pm, EngineOptions(), interrupts=interrupts)
+    result = await asyncio.wait_for(engine.run(scenarios), 5)
+
+    assert result.interrupted_by == "SIGINT"
+    assert [s.status for s in result.scenarios] == ["interrupted", "skipped"]
+    assert [s.status for s in result.scenarios[0].steps] == ["interrupted", "skipped"]
