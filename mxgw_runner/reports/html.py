@@ -141,9 +141,11 @@ def _run_section(page: PageBuilder, run: RunResult, operator: str | None) -> Non
             f"{page.esc(run.interrupted_by)}; checks after that point did not run.</p>"
         )
     duration = format_ms((run.end - run.start).total_seconds()) if run.end else NONE
-    gateway = run.gateway_version or NONE
+    gateway = run.gateway_version or "not reported"
     if run.protocol_version is not None:
         gateway = f"{gateway} (protocol {run.protocol_version})"
+    elif not run.gateway_version:
+        gateway = NONE
     rows: list[tuple[str, str]] = [
         ("Site", page.esc(", ".join(_distinct(run.scenarios, "site")) or NONE)),
         ("Checklist", page.esc(", ".join(_distinct(run.scenarios, "checklist")) or NONE)),

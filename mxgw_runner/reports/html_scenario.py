@@ -11,6 +11,9 @@ from mxgw_runner.reports.console import format_ms
 from mxgw_runner.reports.html_page import FAILING, LABELS, NONE, PageBuilder, meta_text
 from mxgw_runner.results import CleanupResult, Outcome, ScenarioResult, StepResult
 
+#: Cleanup lists up to this long are kept on one printed page.
+KEEP_ROWS = 15
+
 
 def scenario_section(page: PageBuilder, number: int, scenario: ScenarioResult) -> None:
     """The page section of scenario ``number``: facts, checks and cleanup."""
@@ -75,8 +78,11 @@ def _step_rows(page: PageBuilder, scenario: ScenarioResult, step: StepResult) ->
     check = f"<strong>{page.esc(step.kind)}</strong>"
     if step.name:
         check += f" {page.name(step.name)}"
-    if step.line is not None:
-        check += f'<br><span class="where">line {step.line}</span>'
+    notes = [f"line {step.line}"] if step.line is not None else []
+    if step.message and step.status == Outcome.PASSED:
+        notes.append(page.esc(step.message))  # what a passing step did: "item handle 1"
+    if notes:
+        check += f'<br><span class="where">{" · ".join(notes)}</span>'
     quality = (
         NONE if step.observed_quality is None else page.esc(quality_name(step.observed_quality))
     )
@@ -154,9 +160,11 @@ def _timeline(
 
 
 def _cleanup_table(page: PageBuilder, number: int, cleanup: Sequence[CleanupResult]) -> None:
+    # a short list stays on one printed page with its heading
+    page.add('<div class="keep">' if len(cleanup) <= KEEP_ROWS else "<div>")
     page.add(f'<h3 id="scenario-{number}-cleanup">Cleanup</h3>')
     if not cleanup:
-        page.add("<p>Nothing to undo.</p>")
+        page.add("<p>Nothing to undo.</p></div>")
         return
     page.add(f'<table class="grid" aria-labelledby="scenario-{number}-cleanup">')
     page.head(
@@ -175,4 +183,4 @@ def _cleanup_table(page: PageBuilder, number: int, cleanup: Sequence[CleanupResu
             f"<td>{page.esc(entry.message or NONE)}</td>"
             f'<td class="num">{page.esc(format_ms(entry.duration))}</td></tr>'
         )
-    page.add("</tbody>", "</table>")
+    page.add("</tbody>", "</table>", "</div>")

@@ -106,7 +106,7 @@ footer {{ margin-top: 24px; font-size: 8.5pt; border-top: 1px solid #8c8c8c; pad
   section.scenario {{ break-before: page; }}
   section.signoff {{ break-inside: avoid; }}
   thead {{ display: table-header-group; }}
-  tr, .verdict, .notice, dl.facts, table.signoff {{ break-inside: avoid; }}
+  tr, .verdict, .notice, dl.facts, table.signoff, .keep {{ break-inside: avoid; }}
   h2, h3, h4, caption {{ break-after: avoid; }}
   a {{ color: inherit; text-decoration: none; }}
 }}

@@ -263,6 +263,15 @@ def test_summary_and_verdict(page: str) -> None:
     assert "Result: FAIL: some checks did not hold" in page_text(render_html(failed_only))
 
 
+def test_what_a_passing_step_did_and_an_unreported_gateway_version() -> None:
+    run = sample_run()
+    run.scenarios[0].steps[0].message = "session session-1f2e"
+    run.gateway_version = None
+    text = page_text(render_html(run))
+    assert "open-session ck-014 line 11 · session session-1f2e PASS" in text
+    assert "Gateway version not reported (protocol 3)" in text
+
+
 def test_sign_off_block_names_the_operator(page: str) -> None:
     text = page_text(page)
     assert "Sign-off" in text
