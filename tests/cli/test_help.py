@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 from cli_helpers import run_cli
 
 from mxgateway_cli.app import build_parser
 from mxgateway_cli.commands import COMMANDS
+from mxgateway_cli.errors import ExitCode
 
 
 def _subparsers() -> dict[str, argparse.ArgumentParser]:
@@ -98,3 +100,14 @@ def test_stream_commands_timeout_is_the_event_wait() -> None:
     plain = _subparsers()["register"]
     call = next(a for a in plain._actions if "--timeout" in a.option_strings)
     assert call.dest == "call_timeout"
+
+
+def test_docs_cover_every_command_option_and_exit_code() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
+    for name, parser in _subparsers().items():
+        assert f"### {name}" in docs or f"[`{name}`]" in docs, name
+        for option in _option_strings(parser):
+            if option not in ("-h", "--help"):
+                assert f"`{option}" in docs, f"docs/cli.md does not mention {name} {option}"
+    for code in ExitCode:
+        assert f"| {int(code)} |" in docs, code
