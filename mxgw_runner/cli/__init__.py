@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mxgw_runner.cli.args import EXIT_USAGE, PROG, build_parser
+from mxgw_runner.cli.checks import preflight
 from mxgw_runner.cli.discovery import discover, load_all, select, split_simulate
-from mxgw_runner.cli.plan import print_plan, writes_of
+from mxgw_runner.cli.plan import print_plan
 
 if TYPE_CHECKING:
     from mxgw_runner.steptypes import StepRegistry
@@ -76,30 +77,14 @@ def _main(argv: list[str]) -> int:
     if problems or diagnostics:
         _err(f"{len(problems) + len(diagnostics)} problem(s); nothing was run")
         return EXIT_USAGE
-    unsupported = [
-        step
-        for scenario in scenarios
-        for step in scenario.walk()
-        if (step_type := registry.get(step.kind)) is not None and step_type.run is None
-    ]
-    for step in unsupported:
-        print(
-            f"{step.location.file}:{step.line}:{step.column}: step {step.index} {step.kind}: "
-            "not supported by this version of mxgw-run",
-            file=sys.stderr,
-        )
-    if unsupported:
+    refused = preflight(
+        scenarios, registry, read_only=args.read_only, need_passwords=not args.plan
+    )
+    for line in refused:
+        print(line, file=sys.stderr)
+    if refused:
+        _err(f"{len(refused)} problem(s); nothing was run")
         return EXIT_USAGE
-    if args.read_only:
-        refused = [step for s in scenarios for step, _ in writes_of(s)]
-        for step in refused:
-            print(
-                f"{step.location.file}:{step.line}:{step.column}: step {step.index} write: "
-                "--read-only refuses scenarios that write",
-                file=sys.stderr,
-            )
-        if refused:
-            return EXIT_USAGE
     selected = select(scenarios, args.tag, args.skip_tag)
     if args.validate:
         for scenario in scenarios:

@@ -214,3 +214,15 @@ def test_vars_file_and_var_set_what_a_plan_writes(tmp_path: Path) -> None:
     assert "Valve12.Cmd <- 12.5" in from_file.stdout, from_file.output
     overridden = run_cli(WRITE_READBACK, "--plan", "--vars-file", values, "--var", "command=7")
     assert "Valve12.Cmd <- 7 " in overridden.stdout, overridden.output
+
+
+def test_a_password_variable_that_is_not_set_is_refused_before_anything_runs() -> None:
+    secured = ROOT / "scenarios" / "secured-write.yaml"
+    result = run_cli(
+        secured, "--validate", env={"MXGW_OPERATOR_PASSWORD": "", "MXGW_SUPERVISOR_PASSWORD": ""}
+    )
+    assert result.code == 2
+    assert "secured-write.yaml:14:5: step 3 authenticate: password-env" in result.stderr
+    assert "MXGW_OPERATOR_PASSWORD is not set" in result.stderr
+    planned = run_cli(secured, "--plan", env={"MXGW_OPERATOR_PASSWORD": ""})
+    assert planned.code == 0, planned.output
