@@ -13,14 +13,16 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from mxgw_runner.cli.args import EXIT_USAGE, PROG, build_parser
+from mxgw_runner import __version__
+from mxgw_runner.cli.args import EXIT_USAGE, PROG, build_parser, report_dest
 from mxgw_runner.cli.checks import preflight
 from mxgw_runner.cli.discovery import discover, load_all, select, split_simulate
 from mxgw_runner.cli.plan import print_plan
 
 if TYPE_CHECKING:
+    from mxgw_runner.reports import ReportWriter
     from mxgw_runner.steptypes import StepRegistry
 
 EXIT_OK, EXIT_SIGINT = 0, 130
@@ -52,9 +54,20 @@ def _with_builtin_runs(registry: StepRegistry) -> StepRegistry:
     return out
 
 
+def _report_writers(pm: Any) -> list[ReportWriter]:
+    """The built-in report writers and those plugins add (``--report-<name>``)."""
+    from mxgw_runner.reports import builtin_writers
+
+    writers = list(builtin_writers())
+    for added in pm.hook.mxgw_report_writers():
+        writers.extend(added or ())
+    return writers
+
+
 def _main(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
-    split_simulate(args)
+    if argv == ["--version"]:  # answered before any plugin is loaded
+        print(f"{PROG} {__version__}")
+        return EXIT_OK
     from mxgw_runner.errors import PluginError
     from mxgw_runner.plugins import build_plugin_manager, collect_step_types
     from mxgw_runner.redact import Redactor
@@ -62,11 +75,15 @@ def _main(argv: list[str]) -> int:
     try:
         pm = build_plugin_manager(entry_points=False)
         registry = _with_builtin_runs(collect_step_types(pm))
+        writers = _report_writers(pm)
     except PluginError as exc:
         _err(str(exc))
         return EXIT_USAGE
+    args = build_parser(writers).parse_args(argv)
+    split_simulate(args)
     files, problems = discover(args.paths)
-    for target in (args.report_json, args.report_junit):
+    for writer in writers:
+        target = getattr(args, report_dest(writer.name), None)
         if target and not Path(target).resolve().parent.is_dir():
             problems.append(f"report file {target}: its directory does not exist")
     if args.simulate and not Path(args.simulate).is_file():
@@ -116,6 +133,8 @@ def _main(argv: list[str]) -> int:
         redactor.add(scenario.secret_values)
     from mxgw_runner.cli.run import run_scenarios
 
-    return asyncio.run(run_scenarios(args, selected, registry, pm, connection, redactor))
+    return asyncio.run(
+        run_scenarios(args, selected, registry, pm, connection, redactor, writers)
+    )
 
 

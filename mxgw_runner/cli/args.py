@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from mxgw_runner import __version__
+
+if TYPE_CHECKING:
+    from mxgw_runner.reports import ReportWriter
 
 PROG = "mxgw-run"
 EXIT_USAGE = 2
@@ -42,8 +46,13 @@ def _seconds(text: str) -> float:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command line of ``mxgw-run``."""
+def report_dest(name: str) -> str:
+    """The argparse destination of ``--report-<name>``."""
+    return "report_" + name.replace("-", "_")
+
+
+def build_parser(writers: Sequence[ReportWriter] = ()) -> argparse.ArgumentParser:
+    """The command line of ``mxgw-run``; ``--report-<name> FILE`` for each report writer."""
     p = _Parser(
         prog=PROG,
         description="Run declarative YAML scenarios against the MXAccess Gateway.",
@@ -129,8 +138,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--read-only", action="store_true", help="refuse scenarios that write")
     o = p.add_argument_group("output options")
-    o.add_argument("--report-json", metavar="FILE", help="write a JSON report")
-    o.add_argument("--report-junit", metavar="FILE", help="write a JUnit XML report")
+    for writer in writers:
+        o.add_argument(
+            f"--report-{writer.name}",
+            metavar="FILE",
+            dest=report_dest(writer.name),
+            help=writer.description,
+        )
     v = o.add_mutually_exclusive_group()
     v.add_argument("-q", "--quiet", action="store_true", help="only failures and the summary")
     v.add_argument(

@@ -9,13 +9,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mxgw_runner.cli.args import EXIT_USAGE, PROG
+from mxgw_runner.cli.args import EXIT_USAGE, PROG, report_dest
 from mxgw_runner.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from mxgw_runner.engine.connection import Connection
     from mxgw_runner.model import Scenario
     from mxgw_runner.redact import Redactor
+    from mxgw_runner.reports import ReportWriter
     from mxgw_runner.reports.console import ConsoleReporter
     from mxgw_runner.steptypes import StepRegistry
 
@@ -59,15 +60,16 @@ async def run_scenarios(
     pm: Any,
     connection: Connection | None,
     redactor: Redactor,
+    writers: Sequence[ReportWriter],
 ) -> int:
-    """Run the scenarios (starting the embedded simulator if asked), write reports."""
+    """Run the scenarios (starting the embedded simulator if asked), write the reports asked
+    for with ``--report-<name>`` (also when interrupted)."""
 
     from mxgw_runner.engine.connection import Connection as _Connection
     from mxgw_runner.engine.runner import Engine, EngineOptions
     from mxgw_runner.engine.signals import Interrupts, installed
     from mxgw_runner.errors import ScenarioError
     from mxgw_runner.exitcodes import exit_code_for
-    from mxgw_runner.reports import builtin_writers
     from mxgw_runner.reports.console import NORMAL, QUIET, VERBOSE, ConsoleReporter
 
     verbosity = QUIET if args.quiet else VERBOSE if args.verbose else NORMAL
@@ -107,14 +109,15 @@ async def run_scenarios(
                 reporter.scenario_started(scenario_result.file, scenario_result.name)
                 reporter.scenario_finished(scenario_result)
         code = int(exit_code_for(result, invalid=engine.invalid))
-        writers = {w.name: w for w in builtin_writers()}
-        for name, target in (("json", args.report_json), ("junit", args.report_junit)):
-            if target:
-                try:
-                    writers[name].write(result, Path(target), redactor)
-                except OSError as exc:
-                    _err(f"--report-{name} {target}: cannot write: {exc.strerror or exc}")
-                    code = max(code, EXIT_USAGE) if code < EXIT_SIGINT else code
+        for writer in writers:
+            target = getattr(args, report_dest(writer.name), None)
+            if not target:
+                continue
+            try:
+                writer.write(result, Path(target), redactor)
+            except OSError as exc:
+                _err(f"--report-{writer.name} {target}: cannot write: {exc.strerror or exc}")
+                code = max(code, EXIT_USAGE) if code < EXIT_SIGINT else code
         reporter.summary(result, code)
     return code
 
