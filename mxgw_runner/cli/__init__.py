@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mxgw_runner import __version__
-from mxgw_runner.cli.args import EXIT_USAGE, PROG, build_parser, report_dest
+from mxgw_runner.cli.args import EXIT_USAGE, PROG, build_parser, plugin_modules, report_dest
 from mxgw_runner.cli.checks import preflight
 from mxgw_runner.cli.discovery import discover, load_all, select, split_simulate
 from mxgw_runner.cli.plan import print_plan
@@ -73,7 +73,7 @@ def _main(argv: list[str]) -> int:
     from mxgw_runner.redact import Redactor
 
     try:
-        pm = build_plugin_manager(entry_points=False)
+        pm = build_plugin_manager(plugin_modules(argv), entry_points=False)
         registry = _with_builtin_runs(collect_step_types(pm))
         writers = _report_writers(pm)
     except PluginError as exc:

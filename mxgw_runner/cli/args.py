@@ -46,6 +46,18 @@ def _seconds(text: str) -> float:
     return value
 
 
+def plugin_modules(argv: Sequence[str]) -> list[str]:
+    """The ``--plugin`` modules named in ``argv`` (read before the parser is built, since
+    plugins add options of their own)."""
+    modules: list[str] = []
+    for i, arg in enumerate(argv):
+        if arg == "--plugin" and i + 1 < len(argv):
+            modules.append(argv[i + 1])
+        elif arg.startswith("--plugin="):
+            modules.append(arg.split("=", 1)[1])
+    return modules
+
+
 def report_dest(name: str) -> str:
     """The argparse destination of ``--report-<name>``."""
     return "report_" + name.replace("-", "_")
@@ -137,6 +149,13 @@ def build_parser(writers: Sequence[ReportWriter] = ()) -> argparse.ArgumentParse
         help="list the steps and every write they would make; connect to nothing",
     )
     r.add_argument("--read-only", action="store_true", help="refuse scenarios that write")
+    r.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="load a plugin module (its steps, hooks and report writers); repeatable",
+    )
     o = p.add_argument_group("output options")
     for writer in writers:
         o.add_argument(

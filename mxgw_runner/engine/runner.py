@@ -85,7 +85,8 @@ class Engine:
             await client.close()
 
     async def _connect_first(self) -> str | None:
-        """Connect before the first scenario; on failure, the reason every scenario errs."""
+        """Connect before the first scenario (when any opens a session); on failure, the
+        reason every scenario errs."""
         task = asyncio.get_running_loop().create_task(self.client())
         self.interrupts.steps_task = task
         try:
@@ -106,7 +107,10 @@ class Engine:
         """Run every scenario in order; the result is complete even when interrupted."""
         stop_reason: str | None = None
         try:
-            if scenarios and self.options.connect is not None:
+            needs_gateway = any(
+                step.kind == "open-session" for scenario in scenarios for step in scenario.walk()
+            )
+            if needs_gateway and self.options.connect is not None:
                 stop_reason = await self._connect_first()
             for scenario in scenarios:
                 if stop_reason is None and self.interrupts.interrupted:

@@ -226,3 +226,50 @@ def test_a_password_variable_that_is_not_set_is_refused_before_anything_runs() -
     assert "MXGW_OPERATOR_PASSWORD is not set" in result.stderr
     planned = run_cli(secured, "--plan", env={"MXGW_OPERATOR_PASSWORD": ""})
     assert planned.code == 0, planned.output
+
+
+PLUGIN = '''
+from pathlib import Path
+
+from mxgw_runner.hookspecs import hookimpl
+from mxgw_runner.steptypes import StepOutcome, StepType
+
+
+async def _stamp(ctx):
+    return StepOutcome(observed_value=ctx.params["label"], message="stamped")
+
+
+class LinesWriter:
+    name = "lines"
+    description = "one line per step"
+
+    def write(self, run, path, redactor):
+        lines = [f"{s.kind} {s.status}" for sc in run.scenarios for s in sc.steps]
+        Path(path).write_text("\\n".join(lines) + "\\n")
+
+
+@hookimpl
+def mxgw_register_steps():
+    schema = {"type": "object", "properties": {"label": {"type": "string"}},
+              "required": ["label"], "additionalProperties": False}
+    return [StepType("stamp", schema, _stamp, "Stamp a label.")]
+
+
+@hookimpl
+def mxgw_report_writers():
+    return [LinesWriter()]
+'''
+
+
+def test_plugin_module_adds_a_step_and_a_report_writer(tmp_path: Path) -> None:
+    (tmp_path / "stampplugin.py").write_text(PLUGIN, encoding="utf-8")
+    path = scenario_file(tmp_path, "uses.yaml", "steps:\n  - stamp: {label: x}\n  - wait: 1ms\n")
+    lines = tmp_path / "lines.txt"
+    result = run_cli(
+        path, "--plugin", "stampplugin", "--report-lines", lines, env={"PYTHONPATH": str(tmp_path)}
+    )
+    assert result.code == 0, result.output
+    assert lines.read_text() == "stamp passed\nwait passed\n"
+    unknown = run_cli(path, "--plugin", "no_such_plugin_module")
+    assert unknown.code == 2
+    assert "no_such_plugin_module" in unknown.stderr
