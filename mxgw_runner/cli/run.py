@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,12 +29,19 @@ def _err(message: str) -> None:
     print(f"{PROG}: {message}", file=sys.stderr)
 
 
+#: On a terminal, a step still running after this many seconds gets a progress line,
+#: and another every as many seconds again.
+PROGRESS_EVERY = 10.0
+
+
 class ConsolePlugin:
     """Streams the run to the console through the engine's hooks (steps never print)."""
 
-    def __init__(self, reporter: ConsoleReporter) -> None:
+    def __init__(self, reporter: ConsoleReporter, *, progress: bool = False) -> None:
         self.reporter = reporter
         self.seen: set[str] = set()
+        self.progress = progress
+        self._ticker: asyncio.TimerHandle | None = None
 
     @hookimpl
     def mxgw_scenario_start(self, scenario: Any) -> None:
@@ -41,8 +50,27 @@ class ConsolePlugin:
         self.reporter.scenario_started(str(scenario.path), scenario.name)
 
     @hookimpl
+    def mxgw_step_start(self, scenario: Any, step: Any, index: int) -> None:
+        """On a terminal, arrange progress lines for a step that runs long."""
+        if self.progress:
+            started = time.monotonic()
+            label = f"{index:02d} {step.kind}"
+            loop = asyncio.get_running_loop()
+
+            def tick() -> None:
+                elapsed = time.monotonic() - started
+                self.reporter.stream.write(f"  … {label} still running ({elapsed:.0f} s)\n")
+                self.reporter.stream.flush()
+                self._ticker = loop.call_later(PROGRESS_EVERY, tick)
+
+            self._ticker = loop.call_later(PROGRESS_EVERY, tick)
+
+    @hookimpl
     def mxgw_step_finish(self, scenario: Any, step: Any, result: Any) -> None:
         """Print the step's line as soon as it has a result."""
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
         self.reporter.step_finished(result, file=str(scenario.path))
 
     @hookimpl
@@ -74,7 +102,7 @@ async def run_scenarios(
 
     verbosity = QUIET if args.quiet else VERBOSE if args.verbose else NORMAL
     reporter = ConsoleReporter(sys.stdout, verbosity=verbosity, redactor=redactor)
-    console = ConsolePlugin(reporter)
+    console = ConsolePlugin(reporter, progress=verbosity > QUIET and sys.stdout.isatty())
     pm.register(console, name="mxgw-run-console")
     interrupts = Interrupts()
     with installed(interrupts):
