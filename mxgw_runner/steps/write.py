@@ -146,7 +146,15 @@ async def _write_and_check(
         refused = _statuses(exc.statuses)
         if not matcher.ok and matcher.matches(refused):
             return f"refused as expected: {_text(refused)}"
-        raise StepFailed(f"the write was refused: {exc}", expected=matcher.describe()) from None
+        hint = (
+            ""
+            if item.advised
+            else " (the item is not advised: MXAccess wants its first data change before a "
+            "write, so advise or read it first)"
+        )
+        raise StepFailed(
+            f"the write was refused: {exc}{hint}", expected=matcher.describe()
+        ) from None
     if not wait:
         return "sent (not waiting for its completion)"
     statuses = await wait_for_completion(state, item.alias, start, within)
