@@ -1,4 +1,4 @@
-"""Report writers: console (streaming), JSON and JUnit XML (after the run).
+"""Report writers: console (streaming), JSON, JUnit XML and the HTML record (after the run).
 
 Writers read :mod:`mxgw_runner.results` only, mask secrets through a
 :class:`~mxgw_runner.redact.Redactor`, and write files atomically. Plugins add
@@ -34,11 +34,12 @@ class ReportWriter(Protocol):
 
 
 def builtin_writers() -> list[ReportWriter]:
-    """The JSON and JUnit writers."""
+    """The JSON, JUnit and HTML (commissioning record) writers."""
+    from mxgw_runner.reports.html import HtmlReportWriter
     from mxgw_runner.reports.json_report import JsonReportWriter
     from mxgw_runner.reports.junit import JUnitReportWriter
 
-    return [JsonReportWriter(), JUnitReportWriter()]
+    return [JsonReportWriter(), JUnitReportWriter(), HtmlReportWriter()]
 
 
 __all__ = ["ReportWriter", "builtin_writers"]

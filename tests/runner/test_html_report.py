@@ -8,6 +8,7 @@ import os
 import re
 import struct
 import subprocess
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
@@ -519,3 +520,59 @@ def test_chromium_keeps_user_text_inert_and_blocks_any_script(tmp_path: Path, re
     assert "<title>Commissioning record — North plant — CK-014, CK-015</title>" in dom
     assert '<b id="injected">' not in dom and '<script>document.title="pwned"' not in dom
     assert html.escape(INJECTION, quote=False) in dom
+
+
+# --------------------------------------------------------------------------- a real run
+
+REAL_SCENARIO = """
+name: Int write and read-back <CK-021>
+metadata: {site: South plant, checklist: CK-021, operator: R. Tech}
+steps:
+  - open-session: {}
+  - register: {}
+  - authenticate: {user: operator2, password-env: MXGW_HTML_TEST_PASSWORD}
+  - add-item: {item: Types.Int, as: int}
+  - advise: int
+  - write: {item: int, value: 7, restore: true}
+  - name: the value that was never written
+    expect-event: {item: int, data-change: {value: 8}, within: 200ms}
+"""
+
+
+def test_mxgw_run_writes_the_record_of_a_real_run(tmp_path: Path) -> None:
+    scenario = tmp_path / "ck-021.yaml"
+    scenario.write_text(REAL_SCENARIO.lstrip(), encoding="utf-8")
+    record = tmp_path / "ck-021.html"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from mxgw_runner.cli import main; sys.exit(main())",
+            str(scenario),
+            "--simulate",
+            "--report-html",
+            str(record),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "MXGW_HTML_TEST_PASSWORD": "operator2"},
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    page = record.read_text(encoding="utf-8")
+    text = page_text(page)
+    assert "Result: FAIL: some checks did not hold" in text
+    assert "Commissioning record — South plant — CK-021" in text
+    assert "Int write and read-back <CK-021>" in text
+    assert "Gateway endpoint 127.0.0.1:" in text
+    assert "authenticate line 6 · user id 2 PASS" in text
+    assert "write int line 9 · write completion ok PASS ok 7" in text
+    assert (
+        "expect-event the value that was never written line 10 FAIL data-change of int with value 8"
+    ) in text
+    assert "Why it did not match value 7 is not 8" in text
+    assert re.search(r"Recent events .* data-change CLOSEST 7 good \(192\)", text)
+    assert "01 restore int = 42 PASS" in text
+    assert "Performed by R. Tech" in text
+    assert "operator2" not in page  # the password (the user's name too, as its text)
