@@ -273,3 +273,18 @@ def test_plugin_module_adds_a_step_and_a_report_writer(tmp_path: Path) -> None:
     unknown = run_cli(path, "--plugin", "no_such_plugin_module")
     assert unknown.code == 2
     assert "no_such_plugin_module" in unknown.stderr
+
+
+def test_quiet_shows_only_failures_and_the_summary(tmp_path: Path) -> None:
+    passing = scenario_file(tmp_path, "a.yaml", "name: fine\nsteps:\n  - wait: 1ms\n")
+    failing = scenario_file(
+        tmp_path,
+        "b.yaml",
+        "name: broken\ntimeouts: {scenario: 100ms}\nsteps:\n  - wait: 1ms\n  - wait: 5s\n",
+    )
+    result = run_cli(passing, failing, "--quiet")
+    assert result.code == 1, result.output
+    assert "fine" not in result.stdout
+    assert "broken" in result.stdout and "02 wait" in result.stdout
+    assert "01 wait" not in result.stdout
+    assert result.stdout.splitlines()[-1] == "2 scenarios: 1 passed, 1 failed (exit code 1)"
