@@ -353,6 +353,12 @@ class ScenarioRun:
         if self.state is not None:
             # Whatever happened, stop reading the session's events.
             await self.state.recorder.stop()
+            resumed = self.state.recorder.reconnects
+            if resumed:
+                self.result.message = _join(
+                    self.result.message,
+                    f"the event stream dropped and was resumed {resumed} time(s)",
+                )
         self.record_cleanup(outcomes)
         left = [f"{o.action} {o.target}" for o in outcomes if o.outcome == C.ABANDONED]
         if left:

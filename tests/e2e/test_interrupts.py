@@ -162,6 +162,7 @@ def test_dropped_stream_resumes_without_losing_or_repeating_events(
     finally:
         set_value(sim, "Types.Int", 42, "int32")
     assert result.code == 0, result.output
+    assert "the event stream dropped and was resumed" in result.scenario()["message"]
     sequences = [
         e["worker-sequence"] for step in result.steps() for e in step["timeline"]
     ]
