@@ -112,9 +112,9 @@ class PageBuilder:
     def add(self, *parts: str) -> None:
         self.out.extend(parts)
 
-    def facts(self, caption: str | None, rows: Iterable[tuple[str, str]], cls: str = "") -> None:
+    def facts(self, caption: str | None, rows: Iterable[tuple[str, str]]) -> None:
         """A two-column table of row headers and (already escaped) values."""
-        self.add(f'<table class="facts{cls}">')
+        self.add('<table class="facts">')
         if caption:
             self.add(f"<caption>{self.esc(caption)}</caption>")
         for key, shown in rows:
