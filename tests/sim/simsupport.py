@@ -41,8 +41,9 @@ async def advised(session: Any, reference: str = "Pump102.Free") -> tuple[int, i
     raise AssertionError(f"no initial data change for {reference}")
 
 
-async def write_many(session: Any, handle: int, item: int, count: int, start: int = 0) -> None:
-    """``count`` writes of increasing integers to one item, in bulk commands of 500."""
+async def write_many(session: Any, handle: int, item: int, count: int, start: int = 1) -> None:
+    """``count`` writes of increasing integers (from ``start``, so each changes the value:
+    the galaxy starts at 0) to one item, in bulk commands of 500."""
     done = 0
     while done < count:
         chunk = min(500, count - done)

@@ -196,12 +196,19 @@ async def test_batches_keep_order_and_respect_the_size(client: GatewayClient) ->
                 metadata=AUTH,
             )
             sequences: list[int] = []
-            async for batch in call:
-                assert 0 < len(batch.events) <= 16
-                sequences += [e.worker_sequence for e in batch.events]
-                if len(sequences) >= 100:
-                    break
-            call.cancel()
+
+            async def take() -> None:
+                nonlocal sequences
+                async for batch in call:
+                    assert 0 < len(batch.events) <= 16
+                    sequences += [e.worker_sequence for e in batch.events]
+                    if len(sequences) >= 100:
+                        return
+
+            try:
+                await asyncio.wait_for(take(), 10)
+            finally:
+                call.cancel()
     assert sequences[:100] == list(range(2, 102))
 
 

@@ -43,10 +43,15 @@ async def _traffic(sim: SimProcess, connect: Connect) -> None:
     assert all(r.was_successful for r in advised)
     stream = gateway.stream_events_raw(session.session_id)
     initial = 0
-    async for event in stream:
-        initial += event.family == pb.MX_EVENT_FAMILY_ON_DATA_CHANGE
-        if initial == 100:
-            break
+
+    async def initial_changes() -> None:
+        nonlocal initial
+        async for event in stream:
+            initial += event.family == pb.MX_EVENT_FAMILY_ON_DATA_CHANGE
+            if initial == 100:
+                return
+
+    await asyncio.wait_for(initial_changes(), 30)
     completions = 0
 
     async def count() -> None:
@@ -59,7 +64,7 @@ async def _traffic(sim: SimProcess, connect: Connect) -> None:
 
     reader = asyncio.create_task(count())
     for n in range(1000):
-        await session.write(handle, items[0], n, type="Integer")
+        await session.write(handle, items[0], n + 1, type="Integer")
     await asyncio.wait_for(reader, 30)
     stream.cancel()
     info = {s.session_id: s for s in sim.list_sessions(ADMIN_KEY)}[session.session_id]

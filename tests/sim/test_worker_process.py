@@ -96,8 +96,7 @@ async def test_kill_9_of_the_child_faults_the_session(
     assert info.worker_pid not in (0, process_sim.pid)
     stream = gateway.stream_events_raw(session.session_id)
     await session.write(handle, item, 9, type="Integer")
-    async for _ in stream:
-        break
+    await asyncio.wait_for(stream.__anext__(), 10)
     os.kill(info.worker_pid, signal.SIGKILL)
     faulted = await _wait_faulted(process_sim, session.session_id)
     assert "signal 9" in faulted.fault_message
