@@ -95,7 +95,7 @@ async def test_resume_behind_the_ring_starts_with_one_sentinel(
     async with await gateway.open_session("gap") as session:
         handle, item = await advised(session)
         await write_many(session, handle, item, 40)
-        await asyncio.sleep(0)  # let the write completions reach the ring
+        await _wait_sequence(small, session.session_id, 60)  # the ring has moved on
         stream = gateway.stream_events_raw(session.session_id, after_worker_sequence=1)
         events = await _collect(stream, 3)
         stream.cancel()
@@ -173,6 +173,17 @@ async def test_slow_consumer_overflow_disconnects_and_faults(
         assert reply.protocol_status.code == pb.PROTOCOL_STATUS_CODE_WORKER_UNAVAILABLE
     await session.close()
     assert server.wait_for_sessions(0, ADMIN_KEY) == []
+
+
+async def _wait_sequence(server: SimProcess, session_id: str, at_least: int) -> None:
+    async def poll() -> None:
+        while True:
+            for info in await asyncio.to_thread(server.list_sessions, ADMIN_KEY):
+                if info.session_id == session_id and info.last_worker_sequence >= at_least:
+                    return
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(poll(), 10)
 
 
 async def _wait_state(server: SimProcess, session_id: str) -> cpb.SessionInfo:
