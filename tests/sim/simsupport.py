@@ -49,3 +49,11 @@ async def write_many(session: Any, handle: int, item: int, count: int, start: in
         chunk = min(500, count - done)
         await session.write_bulk(handle, [(item, start + done + i) for i in range(chunk)])
         done += chunk
+
+
+def assert_no_sessions(sim: SimProcess) -> None:
+    """The leak check: ``sim`` has no open session (asked through the control service)."""
+    from mxgw_sim.testing import ADMIN_KEY
+
+    left = [s.session_id for s in sim.wait_for_sessions(0, ADMIN_KEY)]
+    assert left == [], f"sessions left open: {left}"

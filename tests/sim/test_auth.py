@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from simsupport import Connect, SimFactory
+from simsupport import Connect, SimFactory, assert_no_sessions
 
 from mxgateway import AuthenticationError, PermissionDeniedError
 from mxgateway._client import GatewayClient
@@ -87,6 +87,7 @@ async def test_debug_log_shows_keys_redacted(sim_factory: SimFactory, connect: C
     gateway = await connect(chatty)
     session = await gateway.open_session("debug")
     await session.close()
+    assert_no_sessions(chatty)
     log = chatty.stderr_text()
     assert "authorization: Bearer <redacted>" in log
     assert USER_KEY not in log

@@ -6,7 +6,7 @@ import asyncio
 import re
 
 import pytest
-from simsupport import Connect, SimFactory, control
+from simsupport import Connect, SimFactory, assert_no_sessions, control
 
 from mxgateway import (
     InvalidArgumentError,
@@ -134,6 +134,7 @@ async def test_unary_calls_keep_the_lease_alive(sim_factory: SimFactory, connect
         await asyncio.sleep(0.25)
         await session.add_item(handle, "Pump102.Free")
     await session.close()
+    assert_no_sessions(short)
 
 
 async def test_expire_session_from_control(client: GatewayClient, sim: SimProcess) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import grpc
 import pytest
-from simsupport import Connect, SimFactory, advised, control, write_many
+from simsupport import Connect, SimFactory, advised, assert_no_sessions, control, write_many
 
 from mxgateway import ReplayGap, StreamAlreadyOpenError, WorkerUnavailableError
 from mxgateway._client import GatewayClient
@@ -118,6 +118,7 @@ async def test_resume_behind_the_ring_starts_with_one_sentinel(
         (next_event,) = await _collect(clean, 1)
         clean.cancel()
         assert next_event.worker_sequence == oldest
+    assert_no_sessions(small)
 
 
 async def test_drain_events_never_returns_a_sentinel(
@@ -138,6 +139,7 @@ async def test_drain_events_never_returns_a_sentinel(
         assert not any(isinstance(e, ReplayGap) for e in drained)
         sequences = [e.worker_sequence for e in drained]
         assert sequences == sorted(sequences)
+    assert_no_sessions(small)
 
 
 async def test_slow_consumer_overflow_disconnects_and_faults(
