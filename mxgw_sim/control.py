@@ -135,6 +135,7 @@ class GalaxyAdapter:
         self.name = galaxy_name(runtime)
         self.drop_write_completions = False
         self._manager: SessionManager | None = None
+        self._stopping = asyncio.Event()
         if process_workers:
             runtime.add_change_listener(self._local_change)
 
@@ -241,35 +242,61 @@ class GalaxyAdapter:
         return count
 
     # ------------------------------------------------------------------ alarms
+    # The galaxy model has no alarms yet, so the simulator behaves like a gateway whose
+    # galaxy has none active: an empty snapshot, then a feed that stays quiet until the
+    # client leaves or the server stops; acknowledging names an alarm that is not active.
+    # A runtime that does model alarms (acknowledge_alarm, alarm_feed, active_alarms)
+    # is used instead.
+
     async def acknowledge_alarm(
         self, request: pb.AcknowledgeAlarmRequest, context: Context
     ) -> pb.AcknowledgeAlarmReply:
-        """AcknowledgeAlarm against the runtime's alarms, when it models them."""
+        """AcknowledgeAlarm: the runtime's answer, or "not active" when it has no alarms."""
         ack = getattr(self.runtime, "acknowledge_alarm", None)
-        if ack is None:
-            await context.abort(grpc.StatusCode.UNIMPLEMENTED, "the simulator models no alarms")
-        reply: pb.AcknowledgeAlarmReply = ack(request)
+        if ack is not None:
+            answer: pb.AcknowledgeAlarmReply = ack(request)
+            return answer
+        if not request.alarm_full_reference:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "alarm_full_reference: missing")
+        reply = pb.AcknowledgeAlarmReply(alarm_full_reference=request.alarm_full_reference)
+        reply.protocol_status.code = pb.PROTOCOL_STATUS_CODE_INVALID_REQUEST
+        reply.protocol_status.message = f"no active alarm {request.alarm_full_reference}"
         return reply
+
+    def _active(self, prefix: str) -> list[pb.ActiveAlarmSnapshot]:
+        query = getattr(self.runtime, "active_alarms", None)
+        if query is None:
+            return []
+        return [a for a in query() if a.alarm_full_reference.startswith(prefix)]
 
     async def stream_alarms(
         self, request: pb.StreamAlarmsRequest, context: Context
     ) -> AsyncIterator[pb.AlarmFeedMessage]:
-        """StreamAlarms from the runtime, when it models alarms."""
-        feed = getattr(self.runtime, "stream_alarms", None)
-        if feed is None:
-            await context.abort(grpc.StatusCode.UNIMPLEMENTED, "the simulator models no alarms")
-        async for message in feed(request):
-            yield message
+        """StreamAlarms: the active alarms, ``snapshot_complete``, then transitions."""
+        active = self._active(request.alarm_filter_prefix)
+        for snapshot in active:
+            yield pb.AlarmFeedMessage(active_alarm=snapshot)
+        done = pb.AlarmFeedMessage()
+        done.snapshot_complete.active_alarm_count = len(active)
+        yield done
+        feed = getattr(self.runtime, "alarm_feed", None)
+        if feed is not None:
+            async for transition in feed(request.alarm_filter_prefix):
+                yield pb.AlarmFeedMessage(transition=transition)
+            return
+        await self._stopping.wait()
+        await context.abort(grpc.StatusCode.UNAVAILABLE, "server shutting down")
 
     async def query_active_alarms(
         self, request: pb.QueryActiveAlarmsRequest, context: Context
     ) -> AsyncIterator[pb.ActiveAlarmSnapshot]:
-        """QueryActiveAlarms from the runtime, when it models alarms."""
-        query = getattr(self.runtime, "active_alarms", None)
-        if query is None:
-            await context.abort(grpc.StatusCode.UNIMPLEMENTED, "the simulator models no alarms")
-        for snapshot in query(request.alarm_filter_prefix):
+        """QueryActiveAlarms: one message per active alarm matching the prefix."""
+        for snapshot in self._active(request.alarm_filter_prefix):
             yield snapshot
+
+    def stopping(self) -> None:
+        """The server is stopping: end the open alarm feeds."""
+        self._stopping.set()
 
 
 class ControlServicer(cpb_grpc.SimulatorControlServicer):

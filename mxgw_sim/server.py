@@ -267,6 +267,7 @@ class SimServer:
         self._stopped = True
         with contextlib.suppress(Exception):
             await self.health.enter_graceful_shutdown()
+        self.galaxy.stopping()
         await self.manager.close_all("shutting down")
         if self._server is not None:
             await self._server.stop(grace)
