@@ -138,3 +138,18 @@ async def test_sigterm_with_a_stream_open_ends_the_stream_and_exits_0(
 def test_sim_command_uses_an_ephemeral_port() -> None:
     command = sim_command(["--log-level", "DEBUG"])
     assert command[command.index("--listen") + 1] == "127.0.0.1:0"
+
+
+async def test_health_turns_not_serving_on_shutdown(sim_factory: SimFactory) -> None:
+    server = sim_factory()
+    async with grpc.aio.insecure_channel(server.endpoint) as channel:
+        watch = health_pb2_grpc.HealthStub(channel).Watch(
+            health_pb2.HealthCheckRequest(service="mxaccess_gateway.v1.MxAccessGateway")
+        )
+        first = await asyncio.wait_for(watch.read(), 10)
+        assert first.status == health_pb2.HealthCheckResponse.SERVING
+        os.kill(server.pid, signal.SIGTERM)
+        second = await asyncio.wait_for(watch.read(), 10)
+        assert second.status == health_pb2.HealthCheckResponse.NOT_SERVING
+        watch.cancel()
+    assert await asyncio.to_thread(server.process.wait, 15) == 0
