@@ -260,8 +260,12 @@ class SimServer:
         )
         return self.endpoint
 
-    async def stop(self, grace: float = 5.0) -> None:
-        """Graceful stop: NOT_SERVING, close sessions (streams end), stop the server."""
+    async def stop(self, grace: float = 1.0) -> None:
+        """Graceful stop: NOT_SERVING, close sessions (streams end), stop the server.
+
+        ``grace`` is how long calls still running after the sessions closed (health
+        watches, reflection) may take before they are cancelled.
+        """
         if self._stopped:
             return
         self._stopped = True
