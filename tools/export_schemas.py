@@ -1,10 +1,11 @@
-"""Publish the runner's JSON schemas for editors and CI.
+"""Publish the JSON schemas for editors and CI.
 
 ``python tools/export_schemas.py`` rebuilds ``mxgw_runner/schemas/scenario.schema.json``
-from the built-in step registry and copies the packaged scenario, report and galaxy (simulator) schemas to
-``schemas/`` at the repository root (what ``# yaml-language-server: $schema=...`` points
-at). ``--check`` writes nothing and exits 1 when any of those files differs, so the
-published schemas can never drift from the code (CI runs it).
+from the built-in step registry and copies the packaged scenario, report and galaxy
+(simulator) schemas to ``schemas/`` at the repository root (what
+``# yaml-language-server: $schema=...`` points at). ``--check`` writes nothing and exits 1
+when any of those files differs, so the published schemas can never drift from the code
+(CI runs it).
 """
 
 from __future__ import annotations
