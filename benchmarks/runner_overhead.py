@@ -8,19 +8,18 @@ same work is done twice, alternating rounds so both see the same conditions:
 * runner: a scenario of ``write`` steps (each waits for its completion) run by
   the engine, with the console silenced.
 
-Reports the median time per write for each and their ratio (runner / raw).
-Usage: ``python benchmarks/runner_overhead.py [--writes N] [--rounds R]``.
+Reports the median time per write for each and their ratio (runner / raw); goal <= 1.15.
+Usage: ``python -m benchmarks.runner_overhead [--quick] [--writes N] [--rounds R]``.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
+from benchmarks._common import Result, bench_parser, fmt_ms, interleaved, print_results
 from mxgateway import GatewayClient, WriteComplete
 from mxgw_runner.engine.runner import Engine, EngineOptions
 from mxgw_runner.loader import load_scenario
@@ -111,8 +110,9 @@ async def runner_round(endpoint: str, path: Path, reg: StepRegistry, writes: int
     return span / writes
 
 
-async def main(writes: int, rounds: int) -> None:
-    """Alternate raw and runner rounds against one embedded simulator; print the figures."""
+async def measure(writes: int, rounds: int) -> tuple[float, float]:
+    """Alternate raw and runner rounds against one embedded simulator: median seconds per
+    write for each (raw, runner)."""
     reg = registry()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.yaml"
@@ -120,22 +120,43 @@ async def main(writes: int, rounds: int) -> None:
         async with embedded_simulator() as endpoint:
             await raw_round(endpoint, 20)  # warm up both paths
             await runner_round(endpoint, path, reg, writes)
-            raw: list[float] = []
-            runner: list[float] = []
-            for _ in range(rounds):
-                raw.append(await raw_round(endpoint, writes))
-                runner.append(await runner_round(endpoint, path, reg, writes))
-    raw_ms = statistics.median(raw) * 1000
-    runner_ms = statistics.median(runner) * 1000
-    print(f"writes per round: {writes}, rounds: {rounds}")
-    print(f"raw client, per write + completion: {raw_ms:.3f} ms (median)")
-    print(f"mxgw-run write step:               {runner_ms:.3f} ms (median)")
-    print(f"ratio runner / raw:                {runner_ms / raw_ms:.2f}")
+            return await interleaved(
+                rounds,
+                lambda: raw_round(endpoint, writes),
+                lambda: runner_round(endpoint, path, reg, writes),
+            )
+
+
+async def run(
+    quick: bool = False, writes: int | None = None, rounds: int | None = None
+) -> list[Result]:
+    """Measure and return the table row."""
+    writes = writes or (10 if quick else 200)
+    rounds = rounds or (1 if quick else 7)
+    raw, runner = await measure(writes, rounds)
+    ratio = runner / raw
+    return [
+        Result(
+            "runner: write step / raw client write + completion",
+            fmt_ms(raw),
+            fmt_ms(runner),
+            ratio,
+            "<= 1.15",
+            ratio <= 1.15,
+            f"{writes} writes x {rounds} rounds, embedded simulator",
+        )
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point."""
+    parser = bench_parser(__doc__.splitlines()[0])
+    parser.add_argument("--writes", type=int, default=None)
+    parser.add_argument("--rounds", type=int, default=None)
+    args = parser.parse_args(argv)
+    print_results(asyncio.run(run(args.quick, args.writes, args.rounds)), as_json=args.json)
+    return 0
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--writes", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
-    asyncio.run(main(args.writes, args.rounds))
+    raise SystemExit(main())

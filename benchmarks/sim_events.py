@@ -1,86 +1,34 @@
-"""Events per second from mxgw-sim to one client: StreamEvents vs StreamEventBatches.
+"""Events per second from mxgw-sim to one client: StreamEvents and StreamEventBatches.
 
-Run: ``python benchmarks/sim_events.py [--events 50000]``. Not a test: numbers depend on
-the machine, so the script reports each rate as a ratio to a raw baseline measured in the
-same run — a bare grpc.aio server (same process layout: a separate process on loopback)
-streaming pre-built MxEvent messages as fast as it can, one per message.
+Run: ``python -m benchmarks.sim_events [--quick] [--events 50000]``. Not a test: numbers
+depend on the machine, so each rate is reported as a ratio to the transport's limit measured
+in the same run: the replay server (``benchmarks/_replay.py``, a separate process sending
+pre-serialized events) read through the raw generated stub, one event per message for
+StreamEvents and in batches of 256 for StreamEventBatches.
 
 The simulator runs as a real ``mxgw-sim`` process with in-process workers. Events are made
 by advising ``--fanout`` items on one attribute and writing it in bulk, so every write
-yields ``fanout`` data changes plus one write completion.
+yields ``fanout`` data changes plus one write completion. The end-to-end batched rate is
+set against the 300,000 events/s goal: the gap is the simulator making events, not the
+client (``benchmarks/event_throughput.py`` measures the client alone).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
-import subprocess
-import sys
 import time
 from typing import Any
 
 import grpc
 
+from benchmarks._common import Result, bench_parser, print_results, rate, simulator
+from benchmarks._replay import replay_server
+from benchmarks.event_throughput import raw_stream
 from mxgateway import to_mx_value
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
 from mxgateway.generated import mxaccess_gateway_pb2_grpc as pb_grpc
 from mxgateway.generated import mxgw_extensions_pb2 as ext
 from mxgateway.generated import mxgw_extensions_pb2_grpc as ext_grpc
-from mxgw_sim.testing import start_sim
-
-RAW_SERVER = r"""
-import asyncio, json, sys
-import grpc
-from mxgateway.generated import mxaccess_gateway_pb2 as pb, mxaccess_gateway_pb2_grpc as g
-
-class Raw(g.MxAccessGatewayServicer):
-    async def StreamEvents(self, request, context):
-        template = pb.MxEvent(family=pb.MX_EVENT_FAMILY_ON_DATA_CHANGE, server_handle=1,
-                              item_handle=1, quality=192)
-        template.value.int32_value = 1
-        template.on_data_change.SetInParent()
-        for n in range(1, request.after_worker_sequence + 1):
-            event = pb.MxEvent()
-            event.CopyFrom(template)
-            event.worker_sequence = n
-            event.gateway_receive_timestamp.GetCurrentTime()
-            yield event
-
-async def main():
-    server = grpc.aio.server()
-    g.add_MxAccessGatewayServicer_to_server(Raw(), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    print(json.dumps({"endpoint": f"127.0.0.1:{port}"}), flush=True)
-    await server.wait_for_termination()
-
-asyncio.run(main())
-"""
-
-
-def _start_raw_server() -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([sys.executable, "-c", RAW_SERVER], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    return proc, json.loads(proc.stdout.readline())["endpoint"]
-
-
-async def raw_baseline(count: int) -> float:
-    """Events/s of a bare grpc.aio server process streaming ``count`` events."""
-    proc, endpoint = _start_raw_server()
-    try:
-        async with grpc.aio.insecure_channel(endpoint) as channel:
-            stub = pb_grpc.MxAccessGatewayStub(channel)
-            started = time.perf_counter()
-            received = 0
-            async for _ in stub.StreamEvents(pb.StreamEventsRequest(after_worker_sequence=count)):
-                received += 1
-            elapsed = time.perf_counter() - started
-        assert received == count
-        return count / elapsed
-    finally:
-        proc.terminate()
-        proc.wait()
 
 
 async def _prepare(stub: Any, fanout: int) -> tuple[str, int, int]:
@@ -155,31 +103,57 @@ async def sim_rate(endpoint: str, events: int, fanout: int, batches: bool) -> fl
     return received / elapsed
 
 
-async def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark and print one JSON report."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=50_000)
+async def run(quick: bool = False, events: int | None = None, fanout: int = 50) -> list[Result]:
+    """Measure the simulator's rates and the transport limits; returns the table rows."""
+    count = events or (2_000 if quick else 50_000)
+    single_count = max(1, count // 2)
+    with replay_server() as endpoint:
+        await raw_stream(endpoint, single_count, batches=False)  # warm up
+        raw_single = single_count / await raw_stream(endpoint, single_count, batches=False)
+        raw_batches = count / await raw_stream(endpoint, count, batches=True)
+    with simulator("--event-queue", "10000000") as sim:
+        single = await sim_rate(sim.endpoint, single_count, fanout, batches=False)
+        batched = await sim_rate(sim.endpoint, count, fanout, batches=True)
+    return [
+        Result(
+            "sim: StreamEvents end to end / transport limit",
+            rate(1, 1 / raw_single),
+            rate(1, 1 / single),
+            single / raw_single,
+            "reported",
+            None,
+            f"{single_count} events, fan-out {fanout}, raw stub reading",
+        ),
+        Result(
+            "sim: StreamEventBatches end to end / transport limit",
+            rate(1, 1 / raw_batches),
+            rate(1, 1 / batched),
+            batched / raw_batches,
+            "reported",
+            None,
+            f"{count} events, fan-out {fanout}, batches of up to 512",
+        ),
+        Result(
+            "sim: StreamEventBatches end to end events/s",
+            "300.0 k/s (goal)",
+            rate(1, 1 / batched),
+            batched / 300_000,
+            ">= 300 k/s",
+            batched >= 300_000,
+            "limited by the simulator making events (see docs/performance.md)",
+        ),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point."""
+    parser = bench_parser(__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=None)
     parser.add_argument("--fanout", type=int, default=50)
     args = parser.parse_args(argv)
-    baseline = await raw_baseline(args.events)
-    sim = start_sim("--event-queue", "10000000", "--log-level", "WARNING")
-    try:
-        single = await sim_rate(sim.endpoint, args.events, args.fanout, batches=False)
-        batched = await sim_rate(sim.endpoint, args.events, args.fanout, batches=True)
-    finally:
-        sim.close()
-    report = {
-        "events": args.events,
-        "raw_baseline_events_per_s": round(baseline),
-        "stream_events_per_s": round(single),
-        "stream_event_batches_per_s": round(batched),
-        "stream_events_vs_raw": round(single / baseline, 3),
-        "stream_event_batches_vs_raw": round(batched / baseline, 3),
-        "batches_vs_stream_events": round(batched / single, 3),
-    }
-    print(json.dumps(report, indent=2))
+    print_results(asyncio.run(run(args.quick, args.events, args.fanout)), as_json=args.json)
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(asyncio.run(main()))
+    raise SystemExit(main())
