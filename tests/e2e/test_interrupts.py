@@ -186,8 +186,9 @@ GAP = """
 def test_replay_gap_fails_the_expectation_with_events_lost(
     sim_factory: Callable[..., SimProcess], live_run: Callable[..., LiveRun], tmp_path: Path
 ) -> None:
-    # The ring keeps events 50 ms; the runner reconnects 100 ms after a drop at the earliest.
-    sim = sim_factory("--replay-seconds", "0.05")
+    # The ring keeps events 1 ms; the runner reconnects 100 ms after a drop at the earliest,
+    # so the value set right after the drop is gone from the ring by then.
+    sim = sim_factory("--replay-seconds", "0.001")
     path = scenario_file(tmp_path, "gap.yaml", GAP)
     run = live_run(path, *sim_args(sim), report=tmp_path / "report.json")
     run.wait_for_line("05 expect-event")
