@@ -114,6 +114,7 @@ class Recorder:
         self._stream: Any = None
         self._stopping = False
         self.last_sequence = 0
+        #: Streams reopened after a drop that went on to deliver events.
         self.reconnects = 0
         self.lost: str | None = None
         self._connected = asyncio.Event()
@@ -150,10 +151,15 @@ class Recorder:
         try:
             while not self._stopping:
                 error: Exception | None = None
+                reopened = self._stream is None
                 try:
                     if self._stream is None:
                         self._stream = self._open_stream(self.last_sequence)
                     async for event in self._stream:
+                        if reopened:
+                            # A stream reopened after a drop that delivers: resumed.
+                            self.reconnects += 1
+                            reopened = False
                         failures = 0
                         self._take(event)
                 except asyncio.CancelledError:
@@ -177,7 +183,6 @@ class Recorder:
                 if error is not None:
                     await asyncio.sleep(RECONNECT_BACKOFF * 2 ** (failures - 1))
                 # else: the gateway ended the stream while the session is open: resume now.
-                self.reconnects += 1
         finally:
             if self._stream is not None:
                 self._stream.cancel()
