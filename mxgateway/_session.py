@@ -39,7 +39,10 @@ class EventStream(CallStream[Event]):
         return self._raw.method
 
     async def __anext__(self) -> Event:
-        event = event_from_proto(await self._raw.__anext__())
+        # Fast path: an event already received in a batch needs no second coroutine.
+        buffered = self._raw._buffer
+        raw = buffered.popleft() if buffered else await self._raw.__anext__()
+        event = event_from_proto(raw)
         if not isinstance(event, ReplayGap):
             self.last_worker_sequence = event.worker_sequence
         return event

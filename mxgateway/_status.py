@@ -8,6 +8,7 @@ reads like the MXAccess documentation and the raw COM numbers stay comparable.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -19,7 +20,9 @@ __all__ = ["MxStatus", "MxStatusCategory", "MxStatusSource"]
 _WIRE_OFFSET = 2
 
 
+@functools.cache
 def _label(name: str) -> str:
+    # Cached: events ask for labels once per status, and the names are few.
     return "".join(part.capitalize() for part in name.split("_"))
 
 
@@ -56,10 +59,8 @@ class MxStatusCategory(enum.IntEnum):
     @classmethod
     def from_wire(cls, number: int) -> MxStatusCategory:
         """Map a wire enum number; unknown future numbers become ``UNKNOWN``."""
-        try:
-            return cls(number - _WIRE_OFFSET)
-        except ValueError:
-            return cls.UNKNOWN
+        # A dict lookup: this runs for every status of every event.
+        return _CATEGORY_BY_WIRE.get(number, MxStatusCategory.UNKNOWN)
 
     @classmethod
     def from_raw(cls, number: int) -> MxStatusCategory:
@@ -95,10 +96,7 @@ class MxStatusSource(enum.IntEnum):
     @classmethod
     def from_wire(cls, number: int) -> MxStatusSource:
         """Map a wire enum number; unknown future numbers become ``UNKNOWN``."""
-        try:
-            return cls(number - _WIRE_OFFSET)
-        except ValueError:
-            return cls.UNKNOWN
+        return _SOURCE_BY_WIRE.get(number, MxStatusSource.UNKNOWN)
 
     @classmethod
     def from_raw(cls, number: int) -> MxStatusSource:
@@ -107,6 +105,10 @@ class MxStatusSource(enum.IntEnum):
             return cls(number)
         except ValueError:
             return cls.UNKNOWN
+
+
+_CATEGORY_BY_WIRE = {member.value + _WIRE_OFFSET: member for member in MxStatusCategory}
+_SOURCE_BY_WIRE = {member.value + _WIRE_OFFSET: member for member in MxStatusSource}
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,16 +135,36 @@ class MxStatus:
 
     @classmethod
     def from_proto(cls, msg: pb.MxStatusProxy) -> MxStatus:
-        """Build from an ``MxStatusProxy`` message."""
-        return cls(
-            success=msg.success,
-            category=MxStatusCategory.from_wire(msg.category),
-            detected_by=MxStatusSource.from_wire(msg.detected_by),
-            detail=msg.detail,
-            raw_category=msg.raw_category,
-            raw_detected_by=msg.raw_detected_by,
-            diagnostic_text=msg.diagnostic_text,
+        """Build from an ``MxStatusProxy`` message.
+
+        Every event carries statuses and nearly all are the same few, so equal ones share
+        one (immutable) instance: building a frozen dataclass costs more than the lookup.
+        """
+        key = (
+            msg.success,
+            msg.category,
+            msg.detected_by,
+            msg.detail,
+            msg.raw_category,
+            msg.raw_detected_by,
+            msg.diagnostic_text,
         )
+        status = _STATUS_CACHE.get(key) if cls is MxStatus else None
+        if status is None:
+            status = cls(
+                success=key[0],
+                category=MxStatusCategory.from_wire(key[1]),
+                detected_by=MxStatusSource.from_wire(key[2]),
+                detail=key[3],
+                raw_category=key[4],
+                raw_detected_by=key[5],
+                diagnostic_text=key[6],
+            )
+            if cls is MxStatus:
+                if len(_STATUS_CACHE) >= _STATUS_CACHE_SIZE:
+                    _STATUS_CACHE.clear()
+                _STATUS_CACHE[key] = status
+        return status
 
     @classmethod
     def ok_status(cls, detected_by: MxStatusSource = MxStatusSource.RESPONDING_LMX) -> MxStatus:
@@ -173,6 +195,10 @@ class MxStatus:
         if self.diagnostic_text:
             text += f" ({self.diagnostic_text})"
         return text
+
+
+_STATUS_CACHE_SIZE = 1024
+_STATUS_CACHE: dict[tuple[int, int, int, int, int, int, str], MxStatus] = {}
 
 
 def statuses_from_proto(messages: Iterable[pb.MxStatusProxy]) -> list[MxStatus]:
