@@ -433,15 +433,19 @@ class _Run:
         shape: V.RowShape
         if "csv" in params:
             csv_text = self.static_value(doc, params["csv"], f"{body_ptr}/csv", known)
-            rows: list[Any] = []
+            read: list[Any] | None
             if isinstance(csv_text, str):
                 source = (path.parent / csv_text).resolve()
-                rows = self.read_csv(doc, source, csv_text, f"{body_ptr}/csv")
+                read = self.read_csv(doc, source, csv_text, f"{body_ptr}/csv")
+            else:
+                read = None
+            rows = read or []
             params["items"] = rows  # the rows replace csv: (the file is in Step.source)
             del params["csv"]
             for problem in V.check(rows, known, self.env):
                 self.at(doc, f"{body_ptr}/csv", f"CSV file {csv_text!r}: {problem.message}")
-            shape = _shape_of(rows)
+            # An unreadable CSV has no known columns: no second error per ${row.column}.
+            shape = _shape_of(rows) if read is not None else V.RowShape(None)
         else:
             items = params.get("items")
             self.check_refs(doc, items, f"{body_ptr}/items", known)
@@ -476,24 +480,28 @@ class _Run:
                 known[name] = V.UNKNOWN
         return steps, source
 
-    def read_csv(self, doc: YamlDocument, source: Path, written: str, pointer: str) -> list[Any]:
+    def read_csv(
+        self, doc: YamlDocument, source: Path, written: str, pointer: str
+    ) -> list[Any] | None:
+        """The rows of a CSV file as mappings by column; None (and located errors) if unusable."""
         try:
             text = read_text(source, display=_display_name(source))
         except ScenarioError as exc:
             for d in exc.diagnostics:
-                self.at(doc, pointer, f"CSV file {written!r}: {d.message}")
-            return []
+                where = f" line {d.line}" if d.line else ""
+                self.at(doc, pointer, f"CSV file {written!r}{where}: {d.message}")
+            return None
         reader = csv.reader(io.StringIO(text))
         try:
             header = next(reader, None)
             if not header or not any(h.strip() for h in header):
                 self.at(doc, pointer, f"CSV file {written!r} needs a header row naming its columns")
-                return []
+                return None
             columns = [h.strip() for h in header]
             dupes = sorted({c for c in columns if columns.count(c) > 1})
             if dupes:
                 self.at(doc, pointer, f"CSV file {written!r} repeats column(s) {', '.join(dupes)}")
-                return []
+                return None
             rows: list[Any] = []
             for number, cells in enumerate(reader, start=2):
                 if not any(c.strip() for c in cells):
@@ -505,16 +513,16 @@ class _Run:
                         f"CSV file {written!r} line {number}: "
                         f"{len(cells)} cells for {len(columns)} columns",
                     )
-                    return []
+                    return None
                 cells += [""] * (len(columns) - len(cells))
                 rows.append({c: V.parse_scalar(v) for c, v in zip(columns, cells, strict=True)})
                 if len(rows) > MAX_CSV_ROWS:
                     self.at(doc, pointer, f"CSV file {written!r} has more than {MAX_CSV_ROWS} rows")
-                    return []
+                    return None
             return rows
         except csv.Error as exc:
             self.at(doc, pointer, f"CSV file {written!r} line {reader.line_num}: {exc}")
-            return []
+            return None
 
     def include(
         self,

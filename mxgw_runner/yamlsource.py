@@ -30,8 +30,11 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64
 #: Most alias (``*name``) uses in one document.
 MAX_ALIASES = 50
-#: Most nodes after expanding aliases.
-MAX_NODES = 1_000_000
+#: Most nodes in one document, counted as composed and again after expanding aliases.
+#: Loading costs some microseconds per node, so this bounds the time a hostile file
+#: (a 5 MiB flat list, an alias fan-out) can take to about a second; real scenarios
+#: use a few nodes per step.
+MAX_NODES = 100_000
 
 _INT = "tag:yaml.org,2002:int"
 _ALLOWED_TAGS = frozenset(
@@ -96,6 +99,7 @@ class _Limits(yaml.composer.Composer):
 
     _depth = 0
     _aliases = 0
+    _nodes = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         events: Any = self  # the parser half of the loader (Python or libyaml)
@@ -107,6 +111,10 @@ class _Limits(yaml.composer.Composer):
                     None, None, f"more than {MAX_ALIASES} aliases (*name) in one file", mark
                 )
             return super().compose_node(parent, index)
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            mark = events.peek_event().start_mark
+            raise _LimitError(None, None, f"document has more than {MAX_NODES} nodes", mark)
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
