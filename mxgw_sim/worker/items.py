@@ -123,7 +123,7 @@ class ItemCore:
     def _close_connection(self, conn: Connection) -> None:
         for item in conn.items.values():
             item.release()
-        conn.items.clear()
+        conn.release_all()
         conn.users.clear()
         if conn.flush_task is not None:
             conn.flush_task.cancel()
@@ -189,7 +189,7 @@ class ItemCore:
         conn = self.connection(handle)
         item = self.item(conn, item_handle)
         item.release()
-        del conn.items[item_handle]
+        conn.release_item(item_handle)
 
     def advise(self, handle: int, item_handle: int, *, supervisory: bool = False) -> None:
         """Start updates; the initial data change follows (after the configured delay)."""

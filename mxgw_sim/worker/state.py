@@ -103,17 +103,31 @@ class Connection:
     advised_once: bool = False
     next_item: int = 1
     flush_task: asyncio.Task[None] | None = None
+    #: Every handle below this one is in use (so the search for the lowest free one starts
+    #: here, not at 1: adding 10,000 items stays linear, not quadratic).
+    free_from: int = 1
 
     def allocate_item(self, reuse: bool) -> int:
         """Next item handle: counting from 1, the lowest free one when ``reuse``."""
         if reuse:
-            handle = 1
+            handle = self.free_from
             while handle in self.items:
                 handle += 1
+            self.free_from = handle + 1
             return handle
         handle = self.next_item
         self.next_item += 1
         return handle
+
+    def release_item(self, handle: int) -> None:
+        """Forget an item handle (it becomes the lowest free one if it is lower)."""
+        del self.items[handle]
+        self.free_from = min(self.free_from, handle)
+
+    def release_all(self) -> None:
+        """Forget every item handle."""
+        self.items.clear()
+        self.free_from = 1
 
     def advised_count(self) -> int:
         """How many items are advised."""
