@@ -51,9 +51,27 @@ def _duration(text: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+class _RefuseKey(argparse.Action):
+    """``--api-key KEY``: refused without echoing the key (it would sit in process lists
+    and shell history; before this, argparse took it as an abbreviation of --api-key-env)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        raise CtlUsageError(
+            "--api-key: the key is never given on the command line; put it in an "
+            "environment variable and name that with --api-key-env NAME"
+        )
+
+
 def parser() -> argparse.ArgumentParser:
     """The ``mxgw-sim ctl`` argument parser."""
     p = _Parser(prog=PROG, description="Control a running mxgw-sim.")
+    p.add_argument("--api-key", action=_RefuseKey, help=argparse.SUPPRESS)
     p.add_argument("--endpoint", default="127.0.0.1:5000")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--plaintext", action="store_true", help="no TLS (the default)")

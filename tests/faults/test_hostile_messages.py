@@ -1,0 +1,170 @@
+"""Oversized messages and malformed values: the simulator and the client refuse them with
+clear errors, the session survives, and ``mxgw-run`` reports them without a traceback."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e.support import run_cli, scenario_file, session_ids, sim_args
+
+from mxgateway import (
+    GatewayClient,
+    InvalidArgumentError,
+    ResourceExhaustedError,
+    ValueConversionError,
+    to_mx_value,
+)
+from mxgateway.generated import mxaccess_gateway_pb2 as pb
+from mxgw_sim.testing import ADMIN_KEY, USER_KEY, SimProcess, start_sim
+
+from .harness import SECRET_ENV, Artifacts, check_artifacts, report_args
+
+#: The request limit of the small simulator (the default is 4 MiB; a small one keeps
+#: the oversized messages cheap).
+LIMIT = 64 * 1024
+
+
+@pytest.fixture(scope="module")
+def small_sim(sim_keys_file: Path) -> Iterator[SimProcess]:
+    """A simulator accepting requests up to :data:`LIMIT` bytes."""
+    process = start_sim(
+        "--api-key-file",
+        str(sim_keys_file),
+        "--max-message-bytes",
+        str(LIMIT),
+        "--log-level",
+        "WARNING",
+    )
+    try:
+        yield process
+    finally:
+        process.close()
+
+
+async def test_oversized_write_is_refused_and_the_session_survives(small_sim: SimProcess) -> None:
+    async with await GatewayClient.connect(
+        small_sim.endpoint, api_key=USER_KEY, plaintext=True
+    ) as client:
+        session = await client.open_session("oversized")
+        try:
+            server = await session.register("oversized")
+            item = await session.add_item(server, "Types.String")
+            with pytest.raises(ResourceExhaustedError) as caught:
+                await session.write(server, item, "x" * (2 * LIMIT))
+            message = str(caught.value)
+            assert "RESOURCE_EXHAUSTED" in message
+            assert str(LIMIT) in message  # says what the limit is
+            assert len(message) < 500  # not the payload echoed back
+            # The refusal cost only that call: the session still works.
+            assert await session.add_item(server, "Types.Int") > 0
+        finally:
+            await session.close()
+    assert small_sim.wait_for_sessions(0, ADMIN_KEY) == []
+
+
+async def test_malformed_invoke_is_invalid_argument(small_sim: SimProcess) -> None:
+    async with await GatewayClient.connect(
+        small_sim.endpoint, api_key=USER_KEY, plaintext=True
+    ) as client:
+        session = await client.open_session("malformed")
+        try:
+            for request in (
+                pb.MxCommandRequest(session_id=session.session_id),  # no kind
+                pb.MxCommandRequest(  # a kind whose payload is missing
+                    session_id=session.session_id, kind=pb.MX_COMMAND_KIND_REGISTER
+                ),
+            ):
+                with pytest.raises(InvalidArgumentError) as caught:
+                    await client.invoke_raw(request)
+                assert "INVALID_ARGUMENT" in str(caught.value)
+            assert await session.register("still fine") > 0
+        finally:
+            await session.close()
+
+
+@pytest.mark.parametrize(
+    ("value", "type_name"),
+    [
+        ("abc", "int32"),
+        (2**40, "int32"),
+        (math.nan, "int32"),
+        ("not a time", "time"),
+        ("1,x,3", "int32[]"),
+        (object(), None),
+        ({"a": 1}, None),
+        ("yes-ish", "bool"),
+    ],
+    ids=["text-int", "overflow", "nan-int", "bad-time", "bad-array", "object", "dict", "bool"],
+)
+def test_malformed_values_are_refused_naming_the_value(value: Any, type_name: str | None) -> None:
+    with pytest.raises(ValueConversionError) as caught:
+        to_mx_value(value, type_name)
+    message = str(caught.value)
+    assert message
+    assert len(message) < 300
+
+
+def test_mxgw_run_reports_an_oversized_write_without_a_traceback(
+    small_sim: SimProcess, tmp_path: Path, artifacts: Artifacts
+) -> None:
+    big = "y" * (2 * LIMIT)
+    (tmp_path / "vars.yaml").write_text(f"big: {big}\n", encoding="utf-8")
+    path = scenario_file(
+        tmp_path,
+        "big.yaml",
+        """
+        name: an oversized write
+        steps:
+          - open-session: {client-session-name: oversized-run}
+          - register: {}
+          - add-item: {item: Types.String, as: s}
+          - advise: s
+          - write: {item: s, value: "${big}", restore: true}
+        """,
+    )
+    result = run_cli(
+        path,
+        *sim_args(small_sim),
+        "--vars-file",
+        tmp_path / "vars.yaml",
+        *report_args(tmp_path),
+        env=SECRET_ENV,
+    )
+    assert result.code == 3, result.output
+    report = check_artifacts("oversized", result, tmp_path, artifacts)
+    step = report["scenarios"][0]["steps"][4]
+    assert step["status"] == "error"
+    assert "RESOURCE_EXHAUSTED" in step["message"]
+    assert "Traceback" not in result.output
+    assert big not in result.output
+    assert {c["status"] for c in report["scenarios"][0]["cleanup"]} == {"passed"}
+    assert session_ids(small_sim, "oversized-run") == []
+
+
+def test_mxgw_run_refuses_a_malformed_typed_value_at_the_step(
+    small_sim: SimProcess, tmp_path: Path, artifacts: Artifacts
+) -> None:
+    path = scenario_file(
+        tmp_path,
+        "bad.yaml",
+        """
+        name: a malformed value
+        steps:
+          - open-session: {client-session-name: malformed-run}
+          - register: {}
+          - add-item: {item: Types.Int, as: i}
+          - write: {item: i, value: twelve, type: integer}
+        """,
+    )
+    result = run_cli(path, *sim_args(small_sim), *report_args(tmp_path), env=SECRET_ENV)
+    assert result.code == 2, result.output
+    report = check_artifacts("malformed", result, tmp_path, artifacts)
+    step = report["scenarios"][0]["steps"][3]
+    assert step["status"] == "error"
+    assert "twelve" in step["message"]
+    assert "Traceback" not in result.output
+    assert session_ids(small_sim, "malformed-run") == []
