@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mxgateway._errors import ValueConversionError
@@ -52,6 +54,44 @@ def _timestamp(entry: WriteEntry, index: int) -> pb.MxValue:
     return to_mx_value(entry.timestamp, "time")
 
 
+@dataclass(frozen=True, slots=True)
+class _Command:
+    """One bulk command's wire names: its kind, its request field, operation and message."""
+
+    kind: int
+    field: str
+    operation: str
+    message: Callable[..., Any]
+
+    @classmethod
+    def named(cls, operation: str) -> _Command:
+        """The command the gateway calls ``operation`` (``UnAdviseItemBulk``).
+
+        The proto names every bulk command alike: message ``<operation>Command``,
+        request field and kind the operation in snake case (``un_advise_item_bulk``,
+        ``MX_COMMAND_KIND_UN_ADVISE_ITEM_BULK``); a name that breaks that rule fails
+        on import, not on the first call.
+        """
+        field = re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
+        if field not in pb.MxCommandRequest.DESCRIPTOR.fields_by_name:
+            raise LookupError(f"MxCommandRequest has no field {field} for {operation}")
+        kind = K.Value(f"MX_COMMAND_KIND_{field.upper()}")
+        return cls(kind, field, operation, getattr(pb, f"{operation}Command"))
+
+
+_ADD_ITEM = _Command.named("AddItemBulk")
+_ADVISE = _Command.named("AdviseItemBulk")
+_REMOVE_ITEM = _Command.named("RemoveItemBulk")
+_UNADVISE = _Command.named("UnAdviseItemBulk")
+_SUBSCRIBE = _Command.named("SubscribeBulk")
+_UNSUBSCRIBE = _Command.named("UnsubscribeBulk")
+_WRITE = _Command.named("WriteBulk")
+_WRITE2 = _Command.named("Write2Bulk")
+_WRITE_SECURED = _Command.named("WriteSecuredBulk")
+_WRITE_SECURED2 = _Command.named("WriteSecured2Bulk")
+_READ = _Command.named("ReadBulk")
+
+
 class BulkCommands:
     """Mixin: the bulk helpers, built on ``Session._invoke``."""
 
@@ -67,142 +107,123 @@ class BulkCommands:
     ) -> pb.MxCommandReply:
         raise NotImplementedError
 
-    async def _subscribe_kind(
-        self, kind: int, field: str, payload: Any, operation: str, timeout: Timeout
+    async def _send(self, command: _Command, payload: Any, timeout: Timeout) -> pb.MxCommandReply:
+        """Send one bulk command and return its (successful) reply."""
+        return await self._invoke(
+            command.kind, command.field, payload, operation=command.operation, timeout=timeout
+        )
+
+    async def _subscribe(
+        self, command: _Command, timeout: Timeout, **fields: Any
     ) -> list[SubscribeResult]:
-        reply = await self._invoke(kind, field, payload, operation=operation, timeout=timeout)
+        """A command of the subscribe family (add, advise, remove...): one result per item."""
+        reply = await self._send(command, command.message(**fields), timeout)
         return [SubscribeResult.from_proto(r) for r in reply.bulk_subscribe.results]
 
-    async def _write_kind(
-        self, kind: int, field: str, payload: Any, operation: str, timeout: Timeout
+    async def _write(
+        self,
+        command: _Command,
+        server_handle: int,
+        entries: Iterable[EntryLike],
+        timeout: Timeout,
+        *,
+        secured: bool,
+        timed: bool,
     ) -> list[BulkWriteResult]:
-        reply = await self._invoke(kind, field, payload, operation=operation, timeout=timeout)
+        """A command of the write family: ``secured`` sends the two users instead of
+        ``user_id``; ``timed`` adds each entry's timestamp."""
+        msg = command.message(server_handle=server_handle)
+        for i, e in enumerate(_entries(entries)):
+            fields: dict[str, Any] = {"item_handle": e.item_handle, "value": _value(e, i)}
+            if secured:
+                fields["current_user_id"] = e.current_user_id
+                fields["verifier_user_id"] = e.verifier_user_id
+            else:
+                fields["user_id"] = e.user_id
+            if timed:
+                fields["timestamp_value"] = _timestamp(e, i)
+            msg.entries.add(**fields)
+        reply = await self._send(command, msg, timeout)
         return [BulkWriteResult.from_proto(r) for r in reply.bulk_write.results]
 
     async def add_item_bulk(
         self, server_handle: int, items: Sequence[str], *, timeout: Timeout = UNSET
     ) -> list[SubscribeResult]:
         """AddItem for each reference."""
-        msg = pb.AddItemBulkCommand(server_handle=server_handle, tag_addresses=list(items))
-        return await self._subscribe_kind(
-            K.MX_COMMAND_KIND_ADD_ITEM_BULK, "add_item_bulk", msg, "AddItemBulk", timeout
+        return await self._subscribe(
+            _ADD_ITEM, timeout, server_handle=server_handle, tag_addresses=list(items)
         )
 
     async def advise_item_bulk(
         self, server_handle: int, item_handles: Sequence[int], *, timeout: Timeout = UNSET
     ) -> list[SubscribeResult]:
         """Advise each item handle."""
-        msg = pb.AdviseItemBulkCommand(server_handle=server_handle, item_handles=item_handles)
-        return await self._subscribe_kind(
-            K.MX_COMMAND_KIND_ADVISE_ITEM_BULK, "advise_item_bulk", msg, "AdviseItemBulk", timeout
+        return await self._subscribe(
+            _ADVISE, timeout, server_handle=server_handle, item_handles=item_handles
         )
 
     async def remove_item_bulk(
         self, server_handle: int, item_handles: Sequence[int], *, timeout: Timeout = UNSET
     ) -> list[SubscribeResult]:
         """RemoveItem for each item handle."""
-        msg = pb.RemoveItemBulkCommand(server_handle=server_handle, item_handles=item_handles)
-        return await self._subscribe_kind(
-            K.MX_COMMAND_KIND_REMOVE_ITEM_BULK, "remove_item_bulk", msg, "RemoveItemBulk", timeout
+        return await self._subscribe(
+            _REMOVE_ITEM, timeout, server_handle=server_handle, item_handles=item_handles
         )
 
     async def unadvise_item_bulk(
         self, server_handle: int, item_handles: Sequence[int], *, timeout: Timeout = UNSET
     ) -> list[SubscribeResult]:
         """UnAdvise each item handle."""
-        msg = pb.UnAdviseItemBulkCommand(server_handle=server_handle, item_handles=item_handles)
-        return await self._subscribe_kind(
-            K.MX_COMMAND_KIND_UN_ADVISE_ITEM_BULK,
-            "un_advise_item_bulk",
-            msg,
-            "UnAdviseItemBulk",
-            timeout,
+        return await self._subscribe(
+            _UNADVISE, timeout, server_handle=server_handle, item_handles=item_handles
         )
 
     async def subscribe_bulk(
         self, server_handle: int, items: Sequence[str], *, timeout: Timeout = UNSET
     ) -> list[SubscribeResult]:
         """AddItem then Advise for each reference."""
-        msg = pb.SubscribeBulkCommand(server_handle=server_handle, tag_addresses=list(items))
-        return await self._subscribe_kind(
-            K.MX_COMMAND_KIND_SUBSCRIBE_BULK, "subscribe_bulk", msg, "SubscribeBulk", timeout
+        return await self._subscribe(
+            _SUBSCRIBE, timeout, server_handle=server_handle, tag_addresses=list(items)
         )
 
     async def unsubscribe_bulk(
         self, server_handle: int, item_handles: Sequence[int], *, timeout: Timeout = UNSET
     ) -> list[SubscribeResult]:
         """UnAdvise then RemoveItem for each item handle."""
-        msg = pb.UnsubscribeBulkCommand(server_handle=server_handle, item_handles=item_handles)
-        return await self._subscribe_kind(
-            K.MX_COMMAND_KIND_UNSUBSCRIBE_BULK, "unsubscribe_bulk", msg, "UnsubscribeBulk", timeout
+        return await self._subscribe(
+            _UNSUBSCRIBE, timeout, server_handle=server_handle, item_handles=item_handles
         )
 
     async def write_bulk(
         self, server_handle: int, entries: Iterable[EntryLike], *, timeout: Timeout = UNSET
     ) -> list[BulkWriteResult]:
         """Write each entry (``user_id`` from the entry)."""
-        msg = pb.WriteBulkCommand(server_handle=server_handle)
-        for i, e in enumerate(_entries(entries)):
-            msg.entries.add(item_handle=e.item_handle, value=_value(e, i), user_id=e.user_id)
-        return await self._write_kind(
-            K.MX_COMMAND_KIND_WRITE_BULK, "write_bulk", msg, "WriteBulk", timeout
+        return await self._write(
+            _WRITE, server_handle, entries, timeout, secured=False, timed=False
         )
 
     async def write2_bulk(
         self, server_handle: int, entries: Iterable[EntryLike], *, timeout: Timeout = UNSET
     ) -> list[BulkWriteResult]:
         """Write2 each entry (each needs a ``timestamp``)."""
-        msg = pb.Write2BulkCommand(server_handle=server_handle)
-        for i, e in enumerate(_entries(entries)):
-            msg.entries.add(
-                item_handle=e.item_handle,
-                value=_value(e, i),
-                user_id=e.user_id,
-                timestamp_value=_timestamp(e, i),
-            )
-        return await self._write_kind(
-            K.MX_COMMAND_KIND_WRITE2_BULK, "write2_bulk", msg, "Write2Bulk", timeout
+        return await self._write(
+            _WRITE2, server_handle, entries, timeout, secured=False, timed=True
         )
 
     async def write_secured_bulk(
         self, server_handle: int, entries: Iterable[EntryLike], *, timeout: Timeout = UNSET
     ) -> list[BulkWriteResult]:
         """WriteSecured each entry (``current_user_id`` / ``verifier_user_id``)."""
-        msg = pb.WriteSecuredBulkCommand(server_handle=server_handle)
-        for i, e in enumerate(_entries(entries)):
-            msg.entries.add(
-                item_handle=e.item_handle,
-                value=_value(e, i),
-                current_user_id=e.current_user_id,
-                verifier_user_id=e.verifier_user_id,
-            )
-        return await self._write_kind(
-            K.MX_COMMAND_KIND_WRITE_SECURED_BULK,
-            "write_secured_bulk",
-            msg,
-            "WriteSecuredBulk",
-            timeout,
+        return await self._write(
+            _WRITE_SECURED, server_handle, entries, timeout, secured=True, timed=False
         )
 
     async def write_secured2_bulk(
         self, server_handle: int, entries: Iterable[EntryLike], *, timeout: Timeout = UNSET
     ) -> list[BulkWriteResult]:
         """WriteSecured2 each entry (users and a ``timestamp``)."""
-        msg = pb.WriteSecured2BulkCommand(server_handle=server_handle)
-        for i, e in enumerate(_entries(entries)):
-            msg.entries.add(
-                item_handle=e.item_handle,
-                value=_value(e, i),
-                current_user_id=e.current_user_id,
-                verifier_user_id=e.verifier_user_id,
-                timestamp_value=_timestamp(e, i),
-            )
-        return await self._write_kind(
-            K.MX_COMMAND_KIND_WRITE_SECURED2_BULK,
-            "write_secured2_bulk",
-            msg,
-            "WriteSecured2Bulk",
-            timeout,
+        return await self._write(
+            _WRITE_SECURED2, server_handle, entries, timeout, secured=True, timed=True
         )
 
     async def read_bulk(
@@ -215,10 +236,8 @@ class BulkCommands:
     ) -> list[BulkReadResult]:
         """Current values of item references (``timeout_ms`` per uncached value; 0 = the
         gateway default). Served from the cache when an item is already advised."""
-        msg = pb.ReadBulkCommand(
+        msg = _READ.message(
             server_handle=server_handle, tag_addresses=list(items), timeout_ms=timeout_ms
         )
-        reply = await self._invoke(
-            K.MX_COMMAND_KIND_READ_BULK, "read_bulk", msg, operation="ReadBulk", timeout=timeout
-        )
+        reply = await self._send(_READ, msg, timeout)
         return [BulkReadResult.from_proto(r) for r in reply.read_bulk.results]
