@@ -96,8 +96,8 @@ async def run(
     quick: bool = False, calls: int | None = None, rounds: int | None = None
 ) -> list[Result]:
     """Measure and return the table row."""
-    calls = calls or (20 if quick else 300)
-    rounds = rounds or (1 if quick else 7)
+    calls = calls or (20 if quick else 100)
+    rounds = rounds or (1 if quick else 15)
     with simulator() as sim:
         raw, typed = await measure(sim.endpoint, calls, rounds)
     ratio = typed / raw
