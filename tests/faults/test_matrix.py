@@ -10,6 +10,8 @@ Cases wait for the console line a step prints as it finishes, never on guessed s
 from __future__ import annotations
 
 import signal
+import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -539,3 +541,80 @@ def test_disk_full_while_writing_reports_leaves_no_partial_file(
     assert "Traceback" not in result.output
     # No partial report and no temporary file is left behind.
     assert list(tmp_path.iterdir()) == []
+
+
+# --- faults that must not spread ---------------------------------------------------------
+
+
+def test_sigint_while_connecting_to_a_silent_gateway_stops_at_once(
+    live_run: Callable[..., LiveRun], tmp_path: Path, artifacts: Artifacts
+) -> None:
+    # A "gateway" that accepts TCP connections and never answers: the runner hangs in the
+    # HTTP/2 handshake until its 60 s connect timeout, unless a signal stops it.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        silent.settimeout(30)
+        endpoint = f"127.0.0.1:{silent.getsockname()[1]}"
+        run = live_run(
+            SMOKE,
+            "--endpoint",
+            endpoint,
+            "--plaintext",
+            "--connect-timeout",
+            "60",
+            *report_args(tmp_path),
+        )
+        connection, _ = silent.accept()  # the runner is connecting now
+        with connection:
+            started = time.monotonic()
+            run.signal(signal.SIGINT)
+            result = run.finish(timeout=30)
+    assert result.code == 130, result.output
+    assert time.monotonic() - started < 10  # not the 60 s connect timeout
+    report = check_artifacts("connect-sigint", result, tmp_path, artifacts)
+    assert report["interrupted-by"] == "SIGINT"
+    assert report["scenarios"][0]["status"] in {"interrupted", "skipped"}
+
+
+def test_a_silent_gateway_fails_after_the_connect_timeout(
+    tmp_path: Path, artifacts: Artifacts
+) -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        started = time.monotonic()
+        result = run_case(
+            SMOKE,
+            "--endpoint",
+            f"127.0.0.1:{silent.getsockname()[1]}",
+            "--plaintext",
+            "--connect-timeout",
+            "1",
+            *report_args(tmp_path),
+        )
+        elapsed = time.monotonic() - started
+    assert result.code == 3, result.output
+    assert elapsed < 8
+    report = check_artifacts("silent", result, tmp_path, artifacts)
+    assert report["scenarios"][0]["status"] == "error"
+    assert "1 s" in report["scenarios"][0]["message"] or "1 s" in result.output
+
+
+def test_a_faulted_scenario_does_not_spoil_the_next(
+    sim: SimProcess,
+    no_leaked_sessions: None,
+    live_run: Callable[..., LiveRun],
+    tmp_path: Path,
+    artifacts: Artifacts,
+) -> None:
+    path = scenario_file(tmp_path, "a-case.yaml", waiting_scenario("spoil"))
+    run = live_run(path, SMOKE, *sim_args(sim), *report_args(tmp_path))
+    run.wait_for_line("07 write")
+    control(sim, "KillWorker", cpb.SessionSelector(session_id=session_of(sim, "spoil")))
+    result = run.finish()
+
+    assert result.code == 3, result.output
+    report = check_artifacts("spoil", result, tmp_path, artifacts)
+    assert [s["status"] for s in report["scenarios"]] == ["error", "passed"]
+    assert cleanup_of(report)["close-session"] == "passed"
