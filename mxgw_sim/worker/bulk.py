@@ -10,10 +10,11 @@ from collections.abc import Callable
 from typing import Any
 
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
-from mxgw_sim.worker.core import CommandRefused, WorkerCore, WriteRequest
+from mxgw_sim.worker.core import CommandRefused, WorkerCore
 from mxgw_sim.worker.readbulk import read_bulk
 from mxgw_sim.worker.replies import failure_reply, new_reply
 from mxgw_sim.worker.settings import WorkerSettings
+from mxgw_sim.worker.writes import write_request
 
 __all__ = ["BulkCommands"]
 
@@ -128,12 +129,11 @@ class BulkCommands:
         return self._handle_bulk(request, kind, c.server_handle, list(c.item_handles), unsubscribe)
 
     def _write_bulk(
-        self,
-        request: pb.MxCommandRequest,
-        kind: int,
-        server_handle: int,
-        writes: list[WriteRequest],
+        self, request: pb.MxCommandRequest, kind: int, command: Any
     ) -> pb.MxCommandReply:
+        """Any of the four bulk writes: ``command`` is the request's bulk write payload."""
+        server_handle = command.server_handle
+        writes = [write_request(entry) for entry in command.entries]
         self._core.connection(server_handle)
         reply = self._ok(request, kind)
         for write in writes:
@@ -157,51 +157,16 @@ class BulkCommands:
         return reply
 
     def cmd_write_bulk(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        c = request.write_bulk
-        writes = [WriteRequest(e.item_handle, e.value, user_id=e.user_id) for e in c.entries]
-        return self._write_bulk(request, kind, c.server_handle, writes)
+        return self._write_bulk(request, kind, request.write_bulk)
 
     def cmd_write2_bulk(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        c = request.write2_bulk
-        writes = [
-            WriteRequest(
-                e.item_handle,
-                e.value,
-                user_id=e.user_id,
-                timestamp=e.timestamp_value if e.HasField("timestamp_value") else None,
-            )
-            for e in c.entries
-        ]
-        return self._write_bulk(request, kind, c.server_handle, writes)
+        return self._write_bulk(request, kind, request.write2_bulk)
 
     def cmd_write_secured_bulk(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        c = request.write_secured_bulk
-        writes = [
-            WriteRequest(
-                e.item_handle,
-                e.value,
-                user_id=e.current_user_id,
-                verifier_id=e.verifier_user_id,
-                secured=True,
-            )
-            for e in c.entries
-        ]
-        return self._write_bulk(request, kind, c.server_handle, writes)
+        return self._write_bulk(request, kind, request.write_secured_bulk)
 
     def cmd_write_secured2_bulk(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        c = request.write_secured2_bulk
-        writes = [
-            WriteRequest(
-                e.item_handle,
-                e.value,
-                user_id=e.current_user_id,
-                verifier_id=e.verifier_user_id,
-                secured=True,
-                timestamp=e.timestamp_value if e.HasField("timestamp_value") else None,
-            )
-            for e in c.entries
-        ]
-        return self._write_bulk(request, kind, c.server_handle, writes)
+        return self._write_bulk(request, kind, request.write_secured2_bulk)
 
     def cmd_read_bulk(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
         c = request.read_bulk

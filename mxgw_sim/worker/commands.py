@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
-from mxgw_sim.worker.core import WorkerCore, WriteRequest
+from mxgw_sim.worker.core import WorkerCore
 from mxgw_sim.worker.replies import E_FAIL, failure_reply, int_value, new_reply
 from mxgw_sim.worker.settings import WorkerSettings
+from mxgw_sim.worker.writes import write_request
 
 __all__ = ["SingleCommands"]
 
@@ -120,56 +123,19 @@ class SingleCommands:
         reply.archestra_user_to_id.user_id = user_id
         return reply
 
-    def _write(
-        self, request: pb.MxCommandRequest, kind: int, server_handle: int, write: WriteRequest
-    ) -> pb.MxCommandReply:
-        self._core.write(server_handle, write)
+    def _write(self, request: pb.MxCommandRequest, kind: int, command: Any) -> pb.MxCommandReply:
+        """Any of the four single writes: ``command`` is the request's write payload."""
+        self._core.write(command.server_handle, write_request(command))
         return self._ok(request, kind)
 
     def cmd_write(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        c = request.write
-        return self._write(
-            request, kind, c.server_handle, WriteRequest(c.item_handle, c.value, user_id=c.user_id)
-        )
+        return self._write(request, kind, request.write)
 
     def cmd_write2(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        c = request.write2
-        timestamp = c.timestamp_value if c.HasField("timestamp_value") else None
-        return self._write(
-            request,
-            kind,
-            c.server_handle,
-            WriteRequest(c.item_handle, c.value, user_id=c.user_id, timestamp=timestamp),
-        )
+        return self._write(request, kind, request.write2)
 
     def cmd_write_secured(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        c = request.write_secured
-        return self._write(
-            request,
-            kind,
-            c.server_handle,
-            WriteRequest(
-                c.item_handle,
-                c.value,
-                user_id=c.current_user_id,
-                verifier_id=c.verifier_user_id,
-                secured=True,
-            ),
-        )
+        return self._write(request, kind, request.write_secured)
 
     def cmd_write_secured2(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
-        c = request.write_secured2
-        timestamp = c.timestamp_value if c.HasField("timestamp_value") else None
-        return self._write(
-            request,
-            kind,
-            c.server_handle,
-            WriteRequest(
-                c.item_handle,
-                c.value,
-                user_id=c.current_user_id,
-                verifier_id=c.verifier_user_id,
-                secured=True,
-                timestamp=timestamp,
-            ),
-        )
+        return self._write(request, kind, request.write_secured2)
