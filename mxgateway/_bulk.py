@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -95,17 +95,8 @@ _READ = _Command.named("ReadBulk")
 class BulkCommands:
     """Mixin: the bulk helpers, built on ``Session._invoke``."""
 
-    async def _invoke(
-        self,
-        kind: int,
-        field: str,
-        payload: Any,
-        *,
-        operation: str,
-        timeout: Timeout,
-        secrets: tuple[str | None, ...] = (),
-    ) -> pb.MxCommandReply:
-        raise NotImplementedError
+    #: ``Session._invoke``: send one command, raise the typed error of a failed reply.
+    _invoke: Callable[..., Awaitable[pb.MxCommandReply]]
 
     async def _send(self, command: _Command, payload: Any, timeout: Timeout) -> pb.MxCommandReply:
         """Send one bulk command and return its (successful) reply."""
