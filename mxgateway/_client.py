@@ -273,12 +273,18 @@ class GatewayClient:
         return await self._unary("Invoke", self._stub.Invoke, request, timeout, secrets)
 
     def stream_events_raw(
-        self, session_id: str, after_worker_sequence: int = 0, *, timeout: Timeout = None
+        self,
+        session_id: str,
+        after_worker_sequence: int = 0,
+        *,
+        timeout: Timeout = None,
+        busy_retry: float = 0.0,
     ) -> CallStream[pb.MxEvent]:
         """The session's raw ``MxEvent`` stream (StreamEvents), one event per item.
 
         Iterate it with ``async for``; leaving the loop, ``aclose()`` or cancelling the task
-        cancels the call.
+        cancels the call. ``busy_retry`` seconds: retry ALREADY_EXISTS for that long (a
+        resume right after cancelling the session's previous stream).
         """
         self._check_open()
         request = pb.StreamEventsRequest(
@@ -290,6 +296,7 @@ class GatewayClient:
             method="StreamEvents",
             secrets=self._secrets,
             is_closed=lambda: self._closed,
+            busy_retry=busy_retry,
         )
 
     def stream_event_batches_raw(
@@ -299,12 +306,15 @@ class GatewayClient:
         *,
         max_batch_size: int = 0,
         timeout: Timeout = None,
+        busy_retry: float = 0.0,
     ) -> CallStream[pb.MxEvent]:
         """Raw events through the batching extension, falling back to StreamEvents when the
         gateway answers UNIMPLEMENTED (and remembering that for this client)."""
         self._check_open()
         if not self._batches_supported:
-            return self.stream_events_raw(session_id, after_worker_sequence, timeout=timeout)
+            return self.stream_events_raw(
+                session_id, after_worker_sequence, timeout=timeout, busy_retry=busy_retry
+            )
         batch_request = ext.StreamEventBatchesRequest(
             session_id=session_id,
             after_worker_sequence=after_worker_sequence,
@@ -328,6 +338,7 @@ class GatewayClient:
                 "StreamEvents",
             ),
             on_fallback=no_batches,
+            busy_retry=busy_retry,
             is_closed=lambda: self._closed,
         )
 

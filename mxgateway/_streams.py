@@ -7,6 +7,7 @@ or dropping the iterator all cancel the gRPC call, so the server sees the stream
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
@@ -34,6 +35,9 @@ class CallStream(Generic[T]):
 
     ``fallback`` (an opener and unpacker) is tried once when the first read answers
     UNIMPLEMENTED: that is how an extension RPC falls back to the standard one.
+    ``busy_retry`` is how long (seconds) an ALREADY_EXISTS answer before the first message
+    is retried: a session's own previous stream may still be closing on the server, since a
+    cancellation reaches it a moment after the client lets go.
     """
 
     def __init__(
@@ -46,6 +50,7 @@ class CallStream(Generic[T]):
         fallback: tuple[Opener, Unpack[T], str] | None = None,
         on_fallback: Callable[[], None] | None = None,
         is_closed: Callable[[], bool] | None = None,
+        busy_retry: float = 0.0,
     ) -> None:
         self._opener = opener
         self._unpack = unpack
@@ -58,6 +63,8 @@ class CallStream(Generic[T]):
         self._buffer: deque[T] = deque()
         self._received = False
         self._done = False
+        self._busy_until = time.monotonic() + busy_retry if busy_retry > 0 else 0.0
+        self._busy_delay = 0.01
 
     @property
     def method(self) -> str:
@@ -79,6 +86,10 @@ class CallStream(Generic[T]):
                 message = await self._call.read()
             except grpc.aio.AioRpcError as exc:
                 if self._try_fallback(exc):
+                    continue
+                if self._busy_retry_due(exc):
+                    await asyncio.sleep(self._busy_delay)
+                    self._busy_delay = min(self._busy_delay * 2, 0.2)
                     continue
                 self._done = True
                 if self._is_closed is not None and self._is_closed():
@@ -115,6 +126,16 @@ class CallStream(Generic[T]):
         self._call = None
         if self._on_fallback is not None:
             self._on_fallback()
+        return True
+
+    def _busy_retry_due(self, exc: grpc.aio.AioRpcError) -> bool:
+        if (
+            self._received
+            or exc.code() is not grpc.StatusCode.ALREADY_EXISTS
+            or time.monotonic() >= self._busy_until
+        ):
+            return False
+        self._call = None
         return True
 
     def cancel(self) -> None:

@@ -87,6 +87,25 @@ async def test_resume_without_gap(client: GatewayClient) -> None:
     assert seen[-1].worker_sequence == resume_at
 
 
+async def test_resume_at_once_after_cancel_never_sees_already_exists(
+    client: GatewayClient,
+) -> None:
+    # A cancel reaches the gateway a moment after the client lets go; the session's next
+    # stream must not fail with ALREADY_EXISTS in that moment, and no event may be lost.
+    async with await client.open_session("rapid-resume") as session:
+        handle, item = await advised(session)
+        await write_many(session, handle, item, 20)
+        sequences: list[int] = []
+        resume_at = 0
+        for _ in range(10):
+            stream = session.events(after_worker_sequence=resume_at)
+            got = await _collect(stream, 2)
+            stream.cancel()
+            sequences += [e.worker_sequence for e in got]
+            resume_at = stream.last_worker_sequence
+    assert sequences == list(range(sequences[0], sequences[0] + 20))
+
+
 async def test_resume_behind_the_ring_starts_with_one_sentinel(
     sim_factory: SimFactory, connect: Connect
 ) -> None:
