@@ -136,6 +136,9 @@ class GalaxyAdapter:
         self.drop_write_completions = False
         self._manager: SessionManager | None = None
         self._stopping = asyncio.Event()
+        #: The latest change of each (kind, object, field), oldest first: what a replica
+        #: started now has to be told, since it loads the galaxy file as configured.
+        self._latest: dict[tuple[str, str, str], cpb.ReplicaUpdate] = {}
         if process_workers:
             runtime.add_change_listener(self._local_change)
 
@@ -143,6 +146,8 @@ class GalaxyAdapter:
         """Attach to the session manager (replica frames from children come here)."""
         self._manager = manager
         manager.replica_sink = self._from_child
+        if self.process_workers:
+            manager.replica_seed = self._seed
 
     def start(self) -> None:
         """Start ticking behaviours on the running loop."""
@@ -163,12 +168,27 @@ class GalaxyAdapter:
             set_worker_fault(worker, "drop_write_completions", True)
         return worker
 
+    def _remember(self, update: cpb.ReplicaUpdate) -> None:
+        change = update.change
+        key = (change.kind, change.object, change.field)
+        self._latest.pop(key, None)
+        self._latest[key] = update
+
+    def _seed(self, session: Session) -> None:
+        """Bring a new replica up to date: every change made since the galaxy was loaded."""
+        if session.host is not None:
+            for update in list(self._latest.values()):
+                session.host.replicate(update)
+
     def _local_change(self, change: Any) -> None:
-        self._broadcast(change_to_record(change), origin=None)
+        update = change_to_record(change)
+        self._remember(update)
+        self._broadcast(update, origin=None)
 
     def _from_child(self, origin: Session, update: cpb.ReplicaUpdate) -> None:
         if update.WhichOneof("update") != "change":
             return
+        self._remember(update)
         try:
             self.runtime.apply_external_change(record_to_change(update.change))
         except ValueError as exc:

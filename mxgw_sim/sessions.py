@@ -297,6 +297,9 @@ class SessionManager:
         self.default_command_latency = 0.0
         self.default_event_latency = 0.0
         self.replica_sink: ReplicaSink | None = None
+        #: Called once a process worker is up, before its session is returned: the front
+        #: sends the new replica the galaxy changes made so far.
+        self.replica_seed: Callable[[Session], None] | None = None
         self.shutting_down = False
 
     def start(self) -> None:
@@ -356,6 +359,8 @@ class SessionManager:
                 )
             session.host = host
             await host.start()
+            if self.host_settings.process and self.replica_seed is not None:
+                self.replica_seed(session)
         except Exception as exc:
             self._sessions.pop(session_id, None)
             if session.host is not None:

@@ -238,6 +238,7 @@ def test_worker_crash_faults_the_session_and_it_is_still_closed(
     # The worker is gone: the value it wrote cannot be put back, and the report says so.
     assert cleanup["restore"] == "failed"
     assert sim.wait_for_sessions(0, ADMIN_KEY) == []
+    assert read_values(sim, FREE) == {FREE: 5}
 
 
 def test_session_expired_by_lease(
@@ -261,6 +262,7 @@ def test_session_expired_by_lease(
     # restore could not run and the report says so.
     assert cleanup["close-session"] == "passed"
     assert cleanup["restore"] == "failed"
+    assert read_values(sim, FREE) == {FREE: 5}
 
 
 @pytest.mark.xfail(
