@@ -5,6 +5,7 @@ rounds: AddItem then RemoveItem of one item, ``calls`` times. The raw side build
 ``MxCommandRequest`` itself and awaits ``stub.Invoke``; the typed side calls
 ``session.add_item`` / ``session.remove_item`` (request building, correlation id, API-key
 metadata, status check and typed result included). Goal: typed <= 1.10x raw per command.
+Short rounds, many of them: on a shared machine long rounds catch different bursts of load.
 
 Run ``python -m benchmarks.command_overhead [--quick] [--calls N] [--rounds R]``.
 """
@@ -96,8 +97,8 @@ async def run(
     quick: bool = False, calls: int | None = None, rounds: int | None = None
 ) -> list[Result]:
     """Measure and return the table row."""
-    calls = calls or (20 if quick else 100)
-    rounds = rounds or (1 if quick else 15)
+    calls = calls or (20 if quick else 25)
+    rounds = rounds or (1 if quick else 60)
     with simulator() as sim:
         raw, typed = await measure(sim.endpoint, calls, rounds)
     ratio = typed / raw
