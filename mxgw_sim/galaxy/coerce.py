@@ -17,6 +17,7 @@ from mxgateway.generated import mxaccess_gateway_pb2 as pb
 
 __all__ = [
     "INTEGER_TYPES",
+    "MAX_ARRAY_ELEMENTS",
     "STRING_TYPES",
     "CoercionError",
     "coerce",
@@ -51,6 +52,10 @@ STRING_TYPES = frozenset(
         MxDataType.QUALIFIED_STRUCT,
     }
 )
+
+
+#: Most elements a sparse array write may expand to (our choice; the contract sets none).
+MAX_ARRAY_ELEMENTS = 1_000_000
 
 
 class CoercionError(ValueError):
@@ -234,6 +239,12 @@ def decode_written(value: pb.MxValue) -> Any:
     """
     if value.WhichOneof("kind") == "sparse_array_value":
         sparse = value.sparse_array_value
+        if sparse.total_length > MAX_ARRAY_ELEMENTS:
+            # A 20-byte request must not make the simulator build a 4-billion-element list.
+            raise CoercionError(
+                f"sparse array of {sparse.total_length} elements; "
+                f"at most {MAX_ARRAY_ELEMENTS} are accepted"
+            )
         element_type = MxDataType.from_wire(sparse.element_data_type)
         items: list[Any] = [default_of(element_type)] * sparse.total_length
         for element in sparse.elements:

@@ -3,6 +3,7 @@ clear errors, the session survives, and ``mxgw-run`` reports them without a trac
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,10 +16,13 @@ from mxgateway import (
     GatewayClient,
     InvalidArgumentError,
     ResourceExhaustedError,
+    SparseArray,
     ValueConversionError,
+    WriteComplete,
     to_mx_value,
 )
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
+from mxgw_sim.galaxy.coerce import MAX_ARRAY_ELEMENTS
 from mxgw_sim.testing import ADMIN_KEY, USER_KEY, SimProcess, start_sim
 
 from .harness import SECRET_ENV, Artifacts, check_artifacts, report_args
@@ -168,3 +172,52 @@ def test_mxgw_run_refuses_a_malformed_typed_value_at_the_step(
     assert "twelve" in step["message"]
     assert "Traceback" not in result.output
     assert session_ids(small_sim, "malformed-run") == []
+
+
+@pytest.fixture
+def capped_sim(sim_keys_file: Path) -> Iterator[SimProcess]:
+    """A simulator whose address space is capped at 2 GiB, so that a value that makes it
+    allocate without bound fails inside it instead of exhausting this machine."""
+    import resource
+
+    process = start_sim("--api-key-file", str(sim_keys_file), "--log-level", "WARNING")
+    cap = 2 * 1024 * 1024 * 1024
+    resource.prlimit(process.pid, resource.RLIMIT_AS, (cap, cap))
+    try:
+        yield process
+    finally:
+        process.close()
+
+
+@pytest.mark.parametrize("total_length", [2**32 - 1, 50_000_000])
+async def test_a_huge_sparse_array_write_is_refused_and_the_simulator_lives(
+    capped_sim: SimProcess, total_length: int
+) -> None:
+    """A 20-byte request asking for a 4-billion-element array: refused at once, clearly."""
+    async with await GatewayClient.connect(
+        capped_sim.endpoint, api_key=USER_KEY, plaintext=True
+    ) as client:
+        session = await client.open_session("sparse")
+        try:
+            server = await session.register("sparse")
+            item = await session.add_item(server, "Types.IntArray[]")
+            events = session.events()
+            try:
+                await session.advise(server, item)
+                await session.write(server, item, SparseArray("int32", total_length, {0: 1}))
+                async with asyncio.timeout(10):
+                    async for event in events:
+                        if isinstance(event, WriteComplete):
+                            break
+            finally:
+                events.cancel()
+            assert event.item_handle == item
+            status = event.status
+            assert status.category.name == "SOFTWARE_ERROR", status
+            assert f"at most {MAX_ARRAY_ELEMENTS}" in status.diagnostic_text
+            # The session and the simulator still work.
+            assert await session.add_item(server, "Types.Int") > 0
+        finally:
+            await session.close()
+    assert capped_sim.process.poll() is None
+    assert capped_sim.wait_for_sessions(0, ADMIN_KEY) == []
