@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-import yaml
 
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
 
@@ -123,19 +122,45 @@ def load_keys(cli_keys: Sequence[str], key_files: Sequence[str]) -> KeyStore:
     return KeyStore(keys)
 
 
+#: Largest API keys file read (a keys file is a few lines; this bounds a mistaken path).
+MAX_KEY_FILE_BYTES = 1024 * 1024
+
+
+def _parse_key_file(path: Path, text: str) -> Any:
+    """The keys file's data: JSON, or YAML through the bounded loader (depth, aliases and
+    nodes bounded, so a hostile file is an error, not a hang or a RecursionError).
+    Errors name the place only: the file holds secrets, so none of its text is shown."""
+    from mxgw_runner.errors import ScenarioError
+    from mxgw_runner.yamlsource import parse_yaml
+
+    if path.suffix == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise KeyFileError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON") from None
+        except RecursionError:
+            raise KeyFileError(f"{path}: not valid JSON (nested too deeply)") from None
+    try:
+        return parse_yaml(text, str(path)).data
+    except ScenarioError as exc:
+        first = exc.diagnostics[0] if exc.diagnostics else None
+        where = f":{first.line}:{first.column}" if first and first.line else ""
+        raise KeyFileError(f"{path}{where}: not valid YAML/JSON") from None
+
+
 def _read_key_file(path: Path) -> list[ApiKey]:
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_KEY_FILE_BYTES + 1)
     except OSError as exc:
         raise KeyFileError(f"{path}: cannot read API keys file: {exc.strerror}") from None
+    if len(raw) > MAX_KEY_FILE_BYTES:
+        raise KeyFileError(f"{path}: API keys file larger than {MAX_KEY_FILE_BYTES} bytes")
     try:
-        data: Any = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
-        if isinstance(exc, json.JSONDecodeError):
-            where = f":{exc.lineno}:{exc.colno}"
-        raise KeyFileError(f"{path}{where}: not valid YAML/JSON") from None
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise KeyFileError(f"{path}: API keys file is not UTF-8 text") from None
+    data = _parse_key_file(path, text)
     entries = data.get("keys") if isinstance(data, Mapping) else data
     if not isinstance(entries, list):
         raise KeyFileError(f"{path}: expected a list of keys (or a mapping with 'keys')")

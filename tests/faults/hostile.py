@@ -63,20 +63,23 @@ def _limit_address_space() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
 
 
-def validate(*args: str | Path) -> Validated:
-    """``mxgw-run --validate ARGS`` under the address-space bound."""
+def validate(*args: str | Path, timeout: float = 60) -> Validated:
+    """``mxgw-run --validate ARGS`` under the address-space bound (killed after ``timeout``)."""
     started = time.monotonic()
-    done = subprocess.run(
-        [MXGW_RUN, "--validate", *map(str, args)],
-        capture_output=True,
-        text=True,
-        errors="replace",
-        env=env_with(),
-        cwd=ROOT,
-        timeout=60,
-        preexec_fn=_limit_address_space,
-        check=False,
-    )
+    try:
+        done = subprocess.run(
+            [MXGW_RUN, "--validate", *map(str, args)],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            env=env_with(),
+            cwd=ROOT,
+            timeout=timeout,
+            preexec_fn=_limit_address_space,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"mxgw-run --validate still running after {timeout} s") from None
     return Validated(done.returncode, done.stdout, done.stderr, time.monotonic() - started)
 
 

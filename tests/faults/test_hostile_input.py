@@ -89,6 +89,37 @@ def test_hostile_file_is_refused_clearly_in_bounded_time_and_memory(
     assert "pwned" not in result.stdout
 
 
+DISCOVERY_DEFECT = pytest.mark.xfail(
+    strict=True,
+    reason="defect: directory discovery (mxgw_runner/cli/discovery.py has_steps) reads each "
+    "*.yaml with an unbounded yaml.safe_load before the bounded loader: deep nesting is a "
+    "RecursionError traceback, a 4.8 MB flat list takes over a minute",
+)
+
+
+@DISCOVERY_DEFECT
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        pytest.param(b"steps: " + b"[" * 200_000, "nesting depth", id="deep-flow"),
+        pytest.param(
+            b"steps: []\nvars: {a: [" + b"1," * 2_000_000 + b"1]}\n",
+            f"more than {MAX_NODES} nodes",
+            id="flat-list",
+        ),
+    ],
+)
+def test_hostile_file_in_a_scenario_directory_is_refused_the_same_way(
+    tmp_path: Path, content: bytes, expected: str
+) -> None:
+    (tmp_path / "hostile.yaml").write_bytes(content)
+    result = validate(tmp_path, timeout=2 * TIME_LIMIT)
+    assert result.code == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert expected in result.stderr
+    assert result.seconds < TIME_LIMIT
+
+
 def test_hostile_vars_file_is_refused_the_same_way(tmp_path: Path) -> None:
     scenario = tmp_path / "ok.yaml"
     scenario.write_text("name: ok\nsteps: []\n", encoding="utf-8")
@@ -376,3 +407,56 @@ def test_property_csv_never_tracebacks(
     tmp_path_factory: pytest.TempPathFactory, content: bytes
 ) -> None:
     _csv_case(tmp_path_factory.mktemp("csv"), b"tag\n" + content)
+
+
+# --- the simulator's API keys file ----------------------------------------------------------
+
+KEY_IN_FILE = "mxgw_keyfile_0f1e2d3c4b5a"
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("deep.yaml", b"keys: " + b"[" * 200_000),
+        ("deep.json", b'{"keys": ' + b"[" * 200_000),
+        ("bomb.yaml", billion_laughs().replace("steps: []", "keys: []").encode()),
+        ("huge.yaml", b"# padding\n" * 120_000),
+        ("latin1.yaml", b"keys:\n  - {key: caf\xe9}\n"),
+        ("broken.yaml", f"keys:\n  - {{key: {KEY_IN_FILE}, scopes: [admin\n".encode()),
+        ("broken.json", f'{{"keys": [{{"key": "{KEY_IN_FILE}", }}]}}'.encode()),
+    ],
+)
+def test_hostile_keys_file_stops_the_simulator_clearly(
+    tmp_path: Path, name: str, content: bytes
+) -> None:
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    started = time.monotonic()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mxgw_sim",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--api-key-file",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert time.monotonic() - started < TIME_LIMIT
+    assert "Traceback" not in done.stderr
+    assert str(path) in done.stderr
+    assert len(done.stderr.splitlines()) <= 2
+    assert KEY_IN_FILE not in done.stderr  # a keys file's text is never shown
+    assert done.stdout == ""  # never listened
