@@ -34,6 +34,10 @@ TYPE_HELP = (
 )
 
 
+#: JSON nested past Python's recursion limit (a value is at most a flat array).
+_TOO_DEEP = "--value: nested too deeply (a value is a scalar or a flat array)"
+
+
 def parse_value(text: str, type_name: str | None) -> pb.MxValue:
     """The ``MxValue`` for ``--value`` text and an optional ``--type`` name."""
     if type_name is None:
@@ -41,6 +45,8 @@ def parse_value(text: str, type_name: str | None) -> pb.MxValue:
             parsed: Any = json.loads(text)
         except json.JSONDecodeError:
             parsed = text
+        except RecursionError:
+            raise UsageError(_TOO_DEEP, "INVALID_VALUE") from None
         if isinstance(parsed, dict) or parsed is None:
             parsed = text
         return to_mx_value(parsed)
@@ -65,6 +71,8 @@ def parse_sparse(text: str, type_name: str | None, total_length: int) -> pb.MxVa
             f"--value: a sparse write takes a JSON object of index: value ({exc.msg})",
             "INVALID_VALUE",
         ) from None
+    except RecursionError:
+        raise UsageError(_TOO_DEEP, "INVALID_VALUE") from None
     if not isinstance(parsed, dict):
         raise UsageError(
             '--value: a sparse write takes a JSON object of index: value, e.g. {"0": 7}',

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from e2e.support import run_cli, scenario_file, session_ids, sim_args
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mxgateway import (
     GatewayClient,
@@ -221,3 +223,55 @@ async def test_a_huge_sparse_array_write_is_refused_and_the_simulator_lives(
             await session.close()
     assert capped_sim.process.poll() is None
     assert capped_sim.wait_for_sessions(0, ADMIN_KEY) == []
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["value", "sparse"])
+def test_mxgw_py_refuses_a_deeply_nested_value_before_connecting(sparse: bool) -> None:
+    import subprocess
+    import sys
+
+    extra = ["--type", "int32[]", "--sparse-length", "5"] if sparse else []
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("mxgw-py")),
+            "write",
+            "--endpoint",
+            "127.0.0.1:1",
+            "--plaintext",
+            "--session-id",
+            "s",
+            "--server-handle",
+            "1",
+            "--item-handle",
+            "1",
+            *extra,
+            "--value",
+            "[" * 50_000,
+            "--connect-timeout",
+            "0.5",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "nested too deeply" in done.stderr
+    assert "internal error" not in done.stderr
+
+
+@settings(max_examples=300, deadline=1000)
+@given(
+    st.text(max_size=60) | st.text(alphabet=st.sampled_from(list('[]{}",:0123.e-tn ')), max_size=60)
+)
+def test_property_mxgw_py_value_parser_is_total(text: str) -> None:
+    from mxgateway_cli.commands.write import parse_value
+    from mxgateway_cli.errors import UsageError
+
+    for type_name in (None, "int32", "double[]", "time", "string"):
+        try:
+            value = parse_value(text, type_name)
+        except (UsageError, ValueConversionError) as exc:
+            assert str(exc)
+        else:
+            assert isinstance(value, pb.MxValue)
