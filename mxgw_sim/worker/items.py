@@ -29,6 +29,8 @@ from mxgw_sim.worker.state import Connection, Item, Projection, project
 __all__ = ["FAMILY_WRITE", "CommandRefused", "ItemCore"]
 
 _FAMILY_DATA = pb.MX_EVENT_FAMILY_ON_DATA_CHANGE
+#: Value types whose encoding may be reused while the same object comes again.
+_IMMUTABLE = frozenset({bool, int, float, str})
 FAMILY_WRITE = pb.MX_EVENT_FAMILY_ON_WRITE_COMPLETE
 _FAMILY_OPERATION = pb.MX_EVENT_FAMILY_OPERATION_COMPLETE
 _FAMILY_BUFFERED = pb.MX_EVENT_FAMILY_ON_BUFFERED_DATA_CHANGE
@@ -61,6 +63,8 @@ class ItemCore:
         self._next_user = 2  # 1 is what any credentials get while security is off
         self._tasks: set[asyncio.Task[Any]] = set()
         self.drop_write_completions = False
+        self._last_encoded: tuple[Any, Any, bool, pb.MxValue] | None = None
+        self._ok_status = ok_status(settings.success_value)
 
     # ------------------------------------------------------------------ helpers
 
@@ -316,7 +320,7 @@ class ItemCore:
 
     def _data_event(self, conn: Connection, item: Item, shown: Projection) -> pb.MxEvent:
         event = self._event(_FAMILY_DATA, conn, item)
-        event.value.CopyFrom(encode(shown.value, shown.data_type, shown.is_array))
+        event.value.CopyFrom(self._encoded(shown))
         event.quality = shown.quality
         event.source_timestamp.CopyFrom(self.runtime.timestamp(shown.timestamp))
         if shown.value is None:
@@ -329,9 +333,26 @@ class ItemCore:
                 )
             )
         else:
-            event.statuses.append(ok_status(self.settings.success_value))
+            event.statuses.append(self._ok_status)  # appending copies it
         event.on_data_change.SetInParent()
         return event
+
+    def _encoded(self, shown: Projection) -> pb.MxValue:
+        """The wire value of a projection; the last one is reused when the same immutable
+        value comes again (one change fans out to every item advising the attribute)."""
+        value = shown.value
+        last = self._last_encoded
+        if (
+            last is not None
+            and last[0] is value
+            and last[1] is shown.data_type
+            and last[2] == shown.is_array
+        ):
+            return last[3]
+        encoded = encode(value, shown.data_type, shown.is_array)
+        if type(value) in _IMMUTABLE:
+            self._last_encoded = (value, shown.data_type, shown.is_array, encoded)
+        return encoded
 
     def _ensure_flush(self, conn: Connection) -> None:
         if conn.flush_task is None or conn.flush_task.done():
