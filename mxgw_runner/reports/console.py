@@ -58,6 +58,13 @@ def format_ms(seconds: float) -> str:
     return f"{minutes:.0f} m {rest:.0f} s"
 
 
+#: Control characters (but newline and tab) shown as ``\xNN``: a scenario name or a message
+#: must not move the cursor, recolour or retitle the terminal it is printed on.
+_CONTROLS = {
+    code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0)) if chr(code) not in "\n\t"
+}
+
+
 class ConsoleReporter:
     """Writes progress and results to a text stream (stdout by default)."""
 
@@ -78,7 +85,7 @@ class ConsoleReporter:
         self._header_pending: str | None = None
 
     def _write(self, text: str) -> None:
-        text = self.redactor.text(text)
+        text = self.redactor.text(text).translate(_CONTROLS)
         if not self.unicode:
             text = text.translate(_ASCII_FALLBACK)
         encoding = getattr(self.stream, "encoding", None) or "utf-8"

@@ -144,6 +144,13 @@ class _Html(HTMLParser):
         self.tags.add(tag)
 
 
+def html_tags(path: Path) -> set[str]:
+    """The tag names used in an HTML file."""
+    page = _Html()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page.tags
+
+
 def check_artifacts(
     case: str,
     result: CliResult,
@@ -174,9 +181,7 @@ def check_artifacts(
         data = json.loads(json_path.read_text(encoding="utf-8"))
         jsonschema.validate(data, REPORT_SCHEMA)
         xmlschema.XMLSchema(str(JUNIT_XSD)).validate(str(junit_path))
-        page = _Html()
-        page.feed(html_path.read_text(encoding="utf-8"))
-        assert {"html", "body"} <= page.tags
+        assert {"html", "body"} <= html_tags(html_path)
         leftovers = [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
         assert leftovers == [], "temporary report files left behind"
     for label, text in artifacts.texts.items():

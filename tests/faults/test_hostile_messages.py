@@ -275,3 +275,36 @@ def test_property_mxgw_py_value_parser_is_total(text: str) -> None:
             assert str(exc)
         else:
             assert isinstance(value, pb.MxValue)
+
+
+HOSTILE_TEXT = r"""
+    name: "hostile \x1b]0;pwned\x07 <b>name</b> \x1b[31m"
+    steps:
+      - open-session: {client-session-name: hostile-text}
+      - register: {}
+      - add-item: {item: Types.String, as: s}
+      - advise: s
+      - write:
+          item: s
+          value: "v\x00\x01\x1b[2J<script>alert(1)</script>]]>&amp;\uFFFE"
+          restore: true
+      - expect-event: {item: s, data-change: {value: "nope"}, within: 200ms}
+"""
+
+
+def test_hostile_text_from_the_plant_or_the_file_cannot_break_reports_or_the_terminal(
+    sim: SimProcess, no_leaked_sessions: None, tmp_path: Path, artifacts: Artifacts
+) -> None:
+    from .harness import html_tags
+
+    path = scenario_file(tmp_path, "hostile.yaml", HOSTILE_TEXT)
+    result = run_cli(path, *sim_args(sim), "--verbose", *report_args(tmp_path), env=SECRET_ENV)
+    assert result.code == 1, result.output
+    # The JUnit file is valid XML against its XSD, the JSON report against its schema...
+    report = check_artifacts("hostile-text", result, tmp_path, artifacts)
+    assert report["scenarios"][0]["steps"][5]["status"] == "failed"
+    # ...the HTML record runs no script the plant sent...
+    assert "script" not in html_tags(tmp_path / "report.html")
+    # ...and no control character reaches the terminal (no retitling, clearing, colour).
+    assert not any(ch in result.stdout for ch in "\x00\x01\x07\x1b")
+    assert "\\x1b" in result.stdout  # shown, escaped

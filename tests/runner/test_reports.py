@@ -271,7 +271,8 @@ def test_console_lines_per_step_and_summary() -> None:
     assert lines[0] == "pump.yaml — Pump 101"
     assert lines[1] == "  ✓ 01 open-session ck-014  12 ms"
     assert lines[3].startswith("  ✗ 03 expect-event pv")
-    assert lines[4] == "      pump.yaml:19: no matching data-change of pv among 1\x00"
+    # Control characters reach the terminal escaped.
+    assert lines[4] == "      pump.yaml:19: no matching data-change of pv among 1\\x00"
     assert lines[-1] == (
         "2 scenarios: 0 passed, 1 failed, 1 error; cleanup failed in 1 (exit code 3)"
     )
