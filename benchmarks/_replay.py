@@ -23,6 +23,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -188,8 +189,9 @@ async def serve() -> None:
 @contextlib.contextmanager
 def replay_server() -> Iterator[str]:
     """Start the replay server in a child process; yields its endpoint, stops it after."""
+    root = Path(__file__).resolve().parent.parent  # where the benchmarks package lives
     proc = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks._replay"], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-m", "benchmarks._replay"], stdout=subprocess.PIPE, text=True, cwd=root
     )
     try:
         assert proc.stdout is not None

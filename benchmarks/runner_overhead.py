@@ -15,9 +15,13 @@ Usage: ``python -m benchmarks.runner_overhead [--quick] [--writes N] [--rounds R
 from __future__ import annotations
 
 import asyncio
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+if not __package__:  # run as a file (python benchmarks/x.py): import from the repo root
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._common import Result, bench_parser, fmt_ms, interleaved, print_results
 from mxgateway import GatewayClient, WriteComplete

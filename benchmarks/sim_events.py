@@ -17,9 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
+
+if not __package__:  # run as a file (python benchmarks/x.py): import from the repo root
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import grpc
 
