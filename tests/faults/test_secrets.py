@@ -300,3 +300,49 @@ def test_no_warning_where_nothing_crosses_the_network_in_clear(
     with warnings.catch_warnings():
         warnings.simplefilter("error", PlaintextKeyWarning)
         asyncio.run(connect())
+
+
+PLANNED = """
+    name: a plan with secret values
+    vars:
+      token: "${secret-env:MXGW_FAULT_TOKEN}"
+    steps:
+      - open-session: {client-session-name: "plan-${token}"}
+      - register: {}
+      - add-item: {item: Types.String, as: s}
+      - write: {item: s, value: "${token}"}
+      - write: {item: s, value: "pre-${token}-post"}
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="defect: mxgw-run --plan lists each write's value unmasked, secret variables "
+    "included ('Types.String <- <secret>'); mxgw_runner/cli/plan.py",
+)
+def test_plan_masks_secret_values(tmp_path: Path) -> None:
+    path = scenario_file(tmp_path, "plan.yaml", PLANNED)
+    result = run_cli(path, "--plan", env=SECRET_ENV)
+    assert result.code == 0, result.output
+    assert "Types.String <-" in result.stdout  # the writes are listed...
+    assert SECRET_TOKEN not in result.output  # ...without the secret
+    assert "***" in result.stdout
+
+
+def test_a_secret_that_is_not_a_duration_is_refused_without_showing_it(tmp_path: Path) -> None:
+    path = scenario_file(
+        tmp_path,
+        "bad.yaml",
+        """
+        name: a secret where a duration belongs
+        vars: {wait: "${secret-env:MXGW_FAULT_TOKEN}"}
+        steps:
+          - wait: {for: "${wait}"}
+        """,
+    )
+    report = tmp_path / "report.json"
+    result = run_cli(path, "--simulate", report=report, env=SECRET_ENV)
+    assert result.code == 2, result.output
+    assert "must be a duration" in result.stdout
+    assert SECRET_TOKEN not in result.output
+    assert SECRET_TOKEN not in report.read_text(encoding="utf-8")
