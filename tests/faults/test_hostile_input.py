@@ -253,7 +253,7 @@ def _check_bounded(path: Path) -> list[Any]:
     return list(diagnostics)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(SCENARIO_DOCUMENTS)
 def test_property_structured_scenarios_never_traceback(
     tmp_path_factory: pytest.TempPathFactory, document: dict[str, Any]
