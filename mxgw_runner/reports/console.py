@@ -8,6 +8,7 @@ when the stream's encoding cannot show the symbols.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TextIO
 
@@ -65,6 +66,22 @@ _CONTROLS = {
 }
 
 
+def _silence(stream: TextIO) -> None:
+    """Point a broken stream's descriptor at the null device, so later writes (and the
+    interpreter's final flush) go nowhere instead of raising BrokenPipeError."""
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError):
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, fd)
+    except OSError:
+        pass
+    finally:
+        os.close(null)
+
+
 class ConsoleReporter:
     """Writes progress and results to a text stream (stdout by default)."""
 
@@ -83,6 +100,7 @@ class ConsoleReporter:
         self.marks = _UNICODE_MARKS if self.unicode else _ASCII_MARKS
         self.dash = "—" if self.unicode else "-"
         self._header_pending: str | None = None
+        self._gone = False
 
     def _write(self, text: str) -> None:
         text = self.redactor.text(text).translate(_CONTROLS)
@@ -93,8 +111,16 @@ class ConsoleReporter:
             text.encode(encoding)
         except (UnicodeEncodeError, LookupError):
             text = text.encode(encoding, "replace").decode(encoding, "replace")
-        self.stream.write(text + "\n")
-        self.stream.flush()
+        if self._gone:
+            return
+        try:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+        except (BrokenPipeError, ValueError):
+            # The reader went away (``mxgw-run ... | head``) or closed the stream: the run,
+            # its cleanup and its reports go on; only the console is silent from here.
+            self._gone = True
+            _silence(self.stream)
 
     def _flush_header(self) -> None:
         if self._header_pending is not None:

@@ -620,3 +620,41 @@ def test_a_faulted_scenario_does_not_spoil_the_next(
     report = check_artifacts("spoil", result, tmp_path, artifacts)
     assert [s["status"] for s in report["scenarios"]] == ["error", "passed"]
     assert cleanup_of(report)["close-session"] == "passed"
+
+
+def test_console_reader_gone_mid_run_changes_nothing_else(
+    sim: SimProcess, no_leaked_sessions: None, tmp_path: Path, artifacts: Artifacts
+) -> None:
+    """``mxgw-run scenarios/ | head -1``: the reader leaves; every scenario still runs and
+    cleans up, the reports are complete, the exit code is the run's, and no traceback."""
+    import os
+    import subprocess
+
+    from e2e.support import MXGW_RUN, env_with
+
+    path = scenario_file(
+        tmp_path,
+        "case.yaml",
+        waiting_scenario("pipe").replace("{value: 1000}, within: 60s", "{value: 5}"),
+    )
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody will ever read the console
+    try:
+        done = subprocess.run(
+            [MXGW_RUN, str(SMOKE), str(path), *sim_args(sim), *report_args(tmp_path)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            env=env_with(SECRET_ENV),
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    result = CliResult(done.returncode, "", done.stderr.decode("utf-8", "replace"))
+    assert result.code == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Broken pipe" not in result.stderr
+    report = check_artifacts("pipe", result, tmp_path, artifacts)
+    assert [s["status"] for s in report["scenarios"]] == ["passed", "passed"]
+    assert set(cleanup_of(report, 1).values()) == {"passed"}
+    assert read_values(sim, FREE) == {FREE: 0}
