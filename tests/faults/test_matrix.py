@@ -658,3 +658,22 @@ def test_console_reader_gone_mid_run_changes_nothing_else(
     assert [s["status"] for s in report["scenarios"]] == ["passed", "passed"]
     assert set(cleanup_of(report, 1).values()) == {"passed"}
     assert read_values(sim, FREE) == {FREE: 0}
+
+
+def test_runner_killed_leaves_no_partial_report(
+    sim: SimProcess,
+    no_leaked_sessions: None,
+    live_run: Callable[..., LiveRun],
+    tmp_path: Path,
+) -> None:
+    """SIGKILL cannot be handled: no cleanup runs and no report is written — but never a
+    half-written one that a CI job could take for a result."""
+    run = start_waiting(live_run, sim, tmp_path, "sigkill")
+    session = session_of(sim, "sigkill")
+    run.signal(signal.SIGKILL)
+    result = run.finish()
+    assert result.code == -signal.SIGKILL
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["case.yaml"]
+    # The session is the gateway's to expire (its lease); here the test expires it.
+    assert [s.session_id for s in sim.list_sessions(ADMIN_KEY)] == [session]
+    control(sim, "ExpireSession", cpb.SessionSelector(session_id=session))
