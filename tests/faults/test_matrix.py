@@ -425,6 +425,33 @@ def test_signal_during_cleanup_lets_the_cleanup_finish(
     assert read_values(sim, FREE) == {FREE: 0}
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="defect: SIGHUP (the terminal or SSH session that started the run went away) is "
+    "not handled: mxgw-run dies at once, no cleanup (the written value stays, the session "
+    "stays open), no report; mxgw_runner/engine/signals.py handles SIGINT and SIGTERM only",
+)
+def test_sighup_cleans_up_like_sigterm(
+    sim: SimProcess,
+    no_leaked_sessions: None,
+    live_run: Callable[..., LiveRun],
+    tmp_path: Path,
+    artifacts: Artifacts,
+) -> None:
+    run = start_waiting(live_run, sim, tmp_path, "hangup")
+    session = session_of(sim, "hangup")
+    run.signal(signal.SIGHUP)
+    result = run.finish()
+    try:
+        assert result.code == 129, result.output
+        report = check_artifacts("hangup", result, tmp_path, artifacts)
+        assert set(cleanup_of(report).values()) == {"passed"}
+        assert read_values(sim, FREE) == {FREE: 0}
+    finally:
+        if session in [s.session_id for s in sim.list_sessions(ADMIN_KEY)]:
+            control(sim, "ExpireSession", cpb.SessionSelector(session_id=session))
+
+
 def test_second_sigint_during_cleanup_abandons_it_and_says_what_was_left(
     sim: SimProcess,
     no_leaked_sessions: None,
