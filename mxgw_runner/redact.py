@@ -8,6 +8,7 @@ secret containing another is masked whole.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -15,6 +16,19 @@ from typing import Any
 MASK = "***"
 #: Secrets shorter than this are not masked: masking "1" would shred every report.
 MIN_SECRET_LENGTH = 3
+
+
+def _shown_forms(secret: str) -> set[str]:
+    """The secret as it may appear in a message: as is, and escaped the way ``repr`` (either
+    quote style) and JSON show text — a password with a quote or a backslash is shown
+    escaped in "value 'p\\ss' is not ..." and must be masked there too."""
+    return {
+        secret,
+        repr(secret)[1:-1],
+        repr(secret + "'\"")[1:-4],  # single-quote style, quote escaped
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+    }
 
 
 class Redactor:
@@ -34,7 +48,7 @@ class Redactor:
                 and len(secret) >= MIN_SECRET_LENGTH
                 and secret not in self._secrets
             ):
-                self._secrets.add(secret)
+                self._secrets.update(_shown_forms(secret))
                 changed = True
         if changed:
             ordered = sorted(self._secrets, key=len, reverse=True)

@@ -346,3 +346,58 @@ def test_a_secret_that_is_not_a_duration_is_refused_without_showing_it(tmp_path:
     assert "must be a duration" in result.stdout
     assert SECRET_TOKEN not in result.output
     assert SECRET_TOKEN not in report.read_text(encoding="utf-8")
+
+
+AWKWARD = "Pw\"q\\u<&>é'z9"  # quotes, a backslash, markup and non-ASCII
+
+
+def _forms(secret: str) -> set[str]:
+    """Every way a report could spell the secret: as is, repr- and JSON-escaped, and those
+    escaped again for XML/HTML and JSON files."""
+    import html
+    import json
+    from xml.sax.saxutils import escape
+
+    inner = {secret, repr(secret)[1:-1], repr(secret + "'\"")[1:-4], json.dumps(secret)[1:-1]}
+    out = set(inner)
+    for text in inner:
+        out |= {html.escape(text), html.escape(text, quote=False), escape(text)}
+        out |= {json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1]}
+    return out
+
+
+def test_a_secret_with_quotes_backslashes_and_markup_is_masked_in_every_spelling(
+    sim: SimProcess, no_leaked_sessions: None, tmp_path: Path, artifacts: Artifacts
+) -> None:
+    path = scenario_file(
+        tmp_path,
+        "awkward.yaml",
+        """
+        name: an awkward secret shown in a failure
+        vars: {token: "${secret-env:MXGW_AWKWARD}"}
+        steps:
+          - open-session: {client-session-name: awkward}
+          - register: {}
+          - add-item: {item: Types.String, as: s}
+          - advise: s
+          - write: {item: s, value: "${token}", restore: true}
+          - expect-event: {item: s, data-change: {value: "nope"}, within: 200ms}
+        """,
+    )
+    result = run_cli(
+        path,
+        *sim_args(sim),
+        "--verbose",
+        *report_args(tmp_path),
+        env={**SECRET_ENV, "MXGW_AWKWARD": AWKWARD},
+    )
+    assert result.code == 1, result.output
+    check_artifacts("awkward", result, tmp_path, artifacts, secrets=(USER_KEY, AWKWARD))
+    texts = {"console": result.output}
+    for name in ("report.json", "report.xml", "report.html"):
+        texts[name] = (tmp_path / name).read_text(encoding="utf-8")
+    leaks = [
+        (where, form) for where, text in texts.items() for form in _forms(AWKWARD) if form in text
+    ]
+    assert leaks == []
+    assert "'***'" in result.stdout  # the failure still says what it saw, masked
