@@ -30,19 +30,14 @@ from mxgw_runner.loader import load_scenario
 from mxgw_runner.plugins import build_plugin_manager, collect_step_types
 from mxgw_runner.results import Outcome
 from mxgw_runner.simulate import embedded_simulator
-from mxgw_runner.steps.runs import with_runs
 from mxgw_runner.steptypes import StepRegistry
 
 ITEM = "Types.Int"
 
 
 def registry() -> StepRegistry:
-    """The built-in steps with their run callables (whatever the build wires)."""
-    declared = collect_step_types(build_plugin_manager(entry_points=False))
-    out = StepRegistry()
-    for step_type in with_runs(declared):
-        out.add(step_type, declared.owner(step_type.name))
-    return out
+    """The built-in steps, registered through the plugin hook as ``mxgw-run`` does."""
+    return collect_step_types(build_plugin_manager(entry_points=False))
 
 
 async def raw_round(endpoint: str, writes: int) -> float:

@@ -23,7 +23,6 @@ from mxgw_runner.cli.plan import print_plan
 
 if TYPE_CHECKING:
     from mxgw_runner.reports import ReportWriter
-    from mxgw_runner.steptypes import StepRegistry
 
 EXIT_OK, EXIT_SIGINT = 0, 130
 
@@ -41,17 +40,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("interrupted")
         return EXIT_SIGINT
-
-
-def _with_builtin_runs(registry: StepRegistry) -> StepRegistry:
-    """Interim: pair declared built-in steps with their run callables."""
-    from mxgw_runner.steps.runs import with_runs
-    from mxgw_runner.steptypes import StepRegistry as _Registry
-
-    out = _Registry()
-    for step_type in with_runs(registry):
-        out.add(step_type, registry.owner(step_type.name))
-    return out
 
 
 def _report_writers(pm: Any) -> list[ReportWriter]:
@@ -74,7 +62,7 @@ def _main(argv: list[str]) -> int:
 
     try:
         pm = build_plugin_manager(plugin_modules(argv), entry_points=False)
-        registry = _with_builtin_runs(collect_step_types(pm))
+        registry = collect_step_types(pm)
         writers = _report_writers(pm)
     except PluginError as exc:
         _err(str(exc))

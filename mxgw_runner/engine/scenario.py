@@ -280,10 +280,18 @@ class ScenarioRun:
     async def _invoke(self, step: Step, result: StepResult) -> StepOutcome | None:
         engine = self.engine
         secrets: set[str] = set()
-        params = resolve_step_params(
-            step, self.variables, env=engine.options.env, registry=engine.registry, secrets=secrets
-        )
-        engine.redactor.add(secrets)
+        if _has_templates(step.params):
+            params: Mapping[str, Any] = resolve_step_params(
+                step,
+                self.variables,
+                env=engine.options.env,
+                registry=engine.registry,
+                secrets=secrets,
+            )
+            engine.redactor.add(secrets)
+        else:
+            # Nothing to substitute: the loader already validated exactly these params.
+            params = step.params
         result.name = self._title(step, params)
         step_type = engine.registry.get(step.kind)
         if step_type is None or step_type.run is None:
@@ -387,6 +395,17 @@ class ScenarioRun:
         ]
         self.cleanup.entries.clear()
         return out
+
+
+def _has_templates(value: Any) -> bool:
+    """True if any string inside ``value`` may hold a ``${...}`` (or an escaped ``$${``)."""
+    if isinstance(value, str):
+        return "$" in value
+    if isinstance(value, Mapping):
+        return any(_has_templates(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_templates(v) for v in value)
+    return False
 
 
 def _join(first: str | None, second: str) -> str:

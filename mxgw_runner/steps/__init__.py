@@ -1,8 +1,8 @@
 """Built-in steps, registered through the same ``mxgw_register_steps`` hook as plugins.
 
-Only the step *schemas* live here so far; each :class:`StepType`'s ``run`` is None
-until the engine provides it (it may register them by replacing these entries
-with ``dataclasses.replace(step_type, run=...)`` before building the registry).
+The step *schemas* live here; the hook pairs each with its run callable from
+:mod:`mxgw_runner.steps.runs` (one module per step or small group). Steps this
+version cannot run yet (``for-each``, ``include``, ``confirm``) keep ``run=None``.
 """
 
 from __future__ import annotations
@@ -274,5 +274,7 @@ BUILTIN_STEPS: tuple[StepType, ...] = (
 
 @hookimpl
 def mxgw_register_steps() -> list[StepType]:
-    """Register the built-in steps."""
-    return list(BUILTIN_STEPS)
+    """Register the built-in steps with their run callables."""
+    from mxgw_runner.steps.runs import with_runs
+
+    return with_runs(BUILTIN_STEPS)

@@ -16,8 +16,7 @@ from mxgw_runner.loader import load_scenario
 from mxgw_runner.model import Scenario, Step
 from mxgw_runner.plugins import build_plugin_manager, collect_step_types
 from mxgw_runner.results import ScenarioResult, StepResult
-from mxgw_runner.steps.runs import with_runs
-from mxgw_runner.steptypes import StepContext, StepOutcome, StepRegistry, StepType
+from mxgw_runner.steptypes import StepContext, StepOutcome, StepType
 
 
 async def test_cleanup_runs_every_entry_newest_first_even_after_failures() -> None:
@@ -181,10 +180,7 @@ async def test_plugin_steps_run_through_the_same_hook_and_may_register_cleanup(
     plugin = _StampPlugin()
     pm = build_plugin_manager(entry_points=False)
     pm.register(plugin, name="stamp-plugin")
-    declared = collect_step_types(pm)
-    registry = StepRegistry()
-    for step_type in with_runs(declared):
-        registry.add(step_type, declared.owner(step_type.name))
+    registry = collect_step_types(pm)
     path = tmp_path / "plugin.yaml"
     path.write_text(
         "vars: {suffix: again}\n"
@@ -224,10 +220,7 @@ async def test_a_signal_while_a_scenario_starts_runs_none_of_its_steps(tmp_path:
 
     pm = build_plugin_manager(entry_points=False)
     pm.register(SignalAtStart(), name="signal-at-start")
-    declared = collect_step_types(pm)
-    registry = StepRegistry()
-    for step_type in with_runs(declared):
-        registry.add(step_type, declared.owner(step_type.name))
+    registry = collect_step_types(pm)
     first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
     for path in (first, second):
         path.write_text("steps:\n  - wait: 10s\n  - wait: 10s\n", encoding="utf-8")
