@@ -222,16 +222,26 @@ async def test_set_scan_off_gives_quality_28_and_on_restores(
     assert on.quality.is_good
 
 
-async def test_write_before_first_data_change_is_invalid_argument(session: Session) -> None:
+async def test_write_before_first_data_change_is_invalid_argument(
+    session: Session, watch: Watch
+) -> None:
     handle = await session.register("early")
-    item = await session.add_item(handle, "Pump102.Free")  # never advised
+    item = await session.add_item(handle, "Pump102.Free")  # not advised yet
     with pytest.raises(MxAccessFailureError) as refused:
         await session.write(handle, item, 5, type="Integer")
     error = refused.value
     assert error.protocol_code_name == "MXACCESS_FAILURE"
-    assert error.hresult & 0xFFFFFFFF == E_INVALIDARG
-    assert error.reply.protocol_status.code == error.protocol_code  # the reply is kept
     assert error.operation == "Write"
+    assert error.hresult & 0xFFFFFFFF == E_INVALIDARG
+    assert error.reply.hresult == error.hresult  # the whole reply is kept
+    assert (error.category, error.detected_by) == (Cat.OTHER_ERROR, Src.REQUESTING_LMX)
+    assert "first data change" in str(error)
+    assert watch.events == []  # refused by Write itself: no completion follows
+    await session.advise(handle, item)
+    await watch.change(item)
+    mark = watch.mark()
+    await session.write(handle, item, 5, type="Integer")  # now the type is known
+    assert (await watch.completion(item, after=mark)).ok
 
 
 @pytest.mark.parametrize(
@@ -258,13 +268,16 @@ async def test_authenticate_with_wrong_password_gives_zero(session: Session) -> 
     assert await session.authenticate_user(handle, "operator", "operator1") > 0
 
 
-@pytest.mark.parametrize("user", ["none", "unauthenticated-id"])
+@pytest.mark.parametrize("user", ["none", "unauthenticated-id", "without-permission"])
 async def test_secured_write_with_missing_user_is_security_error(
     session: Session, watch: Watch, user: str
 ) -> None:
     handle = await session.register("secured")
     item, _ = await subscribe(session, watch, handle, "Pump102.Secured")
-    user_id = 0 if user == "none" else 4242
+    user_id = {"none": 0, "unauthenticated-id": 4242}.get(user)
+    if user_id is None:  # operator has no secured-write permission
+        user_id = await session.authenticate_user(handle, "operator", "operator1")
+        assert user_id > 0
     mark = watch.mark()
     await session.write_secured(handle, item, 5, current_user_id=user_id, verifier_user_id=user_id)
     done = await watch.completion(item, after=mark)
