@@ -741,3 +741,29 @@ def test_runner_killed_leaves_no_partial_report(
     # The session is the gateway's to expire (its lease); here the test expires it.
     assert [s.session_id for s in sim.list_sessions(ADMIN_KEY)] == [session]
     control(sim, "ExpireSession", cpb.SessionSelector(session_id=session))
+
+
+def test_gateway_restarted_mid_scenario_fails_clearly_without_hanging(
+    sim_factory: Callable[..., SimProcess],
+    live_run: Callable[..., LiveRun],
+    tmp_path: Path,
+    artifacts: Artifacts,
+) -> None:
+    """The gateway comes back on the same address, without the runner's session: the runner
+    must say so (not wait forever, not open a stray session) and leave nothing open."""
+    sim = sim_factory()
+    run = start_waiting(live_run, sim, tmp_path, "restarted")
+    endpoint = sim.endpoint
+    sim.process.kill()
+    sim.process.wait()
+    again = sim_factory("--listen", endpoint)
+    result = run.finish()
+
+    assert result.code == 3, result.output
+    report = check_artifacts("restarted", result, tmp_path, artifacts)
+    scenario = report["scenarios"][0]
+    assert scenario["status"] == "error"
+    assert "event stream lost" in scenario["steps"][7]["message"]
+    assert list(cleanup_of(report)) == CLEANUP_ORDER
+    assert all(c["status"] in {"passed", "failed"} for c in scenario["cleanup"])
+    assert again.wait_for_sessions(0, ADMIN_KEY) == []
