@@ -18,6 +18,7 @@ from mxgw_runner.loader import MAX_CSV_ROWS, check_scenario
 from mxgw_runner.yamlsource import MAX_ALIASES, MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES
 
 from .hostile import (
+    EXEC_TIME_LIMIT,
     MEMORY_LIMIT,
     TIME_LIMIT,
     billion_laughs,
@@ -80,7 +81,7 @@ def test_hostile_file_is_refused_clearly_in_bounded_time_and_memory(
     assert result.code == 2, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     assert "MemoryError" not in result.stderr
-    assert result.seconds < TIME_LIMIT
+    assert result.seconds < EXEC_TIME_LIMIT
     assert f"{path}:" in result.stderr or f"{path}" in result.stderr
     assert expected.lower() in result.stderr.lower(), result.stderr
     assert "nothing was run" in result.stderr
@@ -113,11 +114,11 @@ def test_hostile_file_in_a_scenario_directory_is_refused_the_same_way(
     tmp_path: Path, content: bytes, expected: str
 ) -> None:
     (tmp_path / "hostile.yaml").write_bytes(content)
-    result = validate(tmp_path, timeout=2 * TIME_LIMIT)
+    result = validate(tmp_path, timeout=EXEC_TIME_LIMIT)
     assert result.code == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert expected in result.stderr
-    assert result.seconds < TIME_LIMIT
+    assert result.seconds < EXEC_TIME_LIMIT
 
 
 def test_hostile_vars_file_is_refused_the_same_way(tmp_path: Path) -> None:
@@ -142,7 +143,7 @@ def test_a_big_valid_file_within_the_limit_loads_in_bounded_time(tmp_path: Path)
     assert MAX_FILE_BYTES - 200_000 < path.stat().st_size <= MAX_FILE_BYTES
     result = validate(path)
     assert result.code == 0, result.stderr
-    assert result.seconds < 2 * TIME_LIMIT
+    assert result.seconds < EXEC_TIME_LIMIT
 
 
 # --- the loader in process, property based -----------------------------------------------
@@ -395,7 +396,7 @@ def test_csv_past_the_row_limit_is_refused_in_bounded_time(tmp_path: Path) -> No
     assert result.code == 2, result.stderr
     assert "checklist.yaml:6:" in result.stderr
     assert f"CSV file 'points.csv' has more than {MAX_CSV_ROWS} rows" in result.stderr
-    assert result.seconds < TIME_LIMIT
+    assert result.seconds < EXEC_TIME_LIMIT
 
 
 @settings(max_examples=100, deadline=None)
@@ -454,7 +455,7 @@ def test_hostile_keys_file_stops_the_simulator_clearly(
         check=False,
     )
     assert done.returncode == 2, done.stderr
-    assert time.monotonic() - started < TIME_LIMIT
+    assert time.monotonic() - started < EXEC_TIME_LIMIT
     assert "Traceback" not in done.stderr
     assert str(path) in done.stderr
     assert len(done.stderr.splitlines()) <= 2
