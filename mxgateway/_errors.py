@@ -37,6 +37,7 @@ exception is not chained, so it cannot leak through the traceback either.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -77,10 +78,24 @@ REDACTED = "<redacted>"
 
 
 def scrub(text: str, secrets: Iterable[str | None]) -> str:
-    """Replace every occurrence of each non-empty secret in ``text`` with ``<redacted>``."""
+    """Replace every occurrence of each non-empty secret in ``text`` with ``<redacted>``.
+
+    A secret is also found as ``repr`` (either quote style) and JSON spell it, since a
+    server's message may quote it that way (``bad password 'p\\ss'``); longer forms go first,
+    so a secret that contains another is replaced whole.
+    """
+    forms: set[str] = set()
     for secret in secrets:
         if secret:
-            text = text.replace(secret, REDACTED)
+            forms |= {
+                secret,
+                repr(secret)[1:-1],
+                repr(secret + "'\"")[1:-4],
+                json.dumps(secret)[1:-1],
+                json.dumps(secret, ensure_ascii=False)[1:-1],
+            }
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, REDACTED)
     return text
 
 

@@ -24,7 +24,15 @@ from e2e.support import (
     sim_args,
 )
 
-from mxgateway import AuthenticationError, ClientOptions, GatewayClient, PlaintextKeyWarning
+from mxgateway import (
+    AuthenticationError,
+    ClientOptions,
+    GatewayClient,
+    InvalidArgumentError,
+    PlaintextKeyWarning,
+)
+from mxgateway.generated import mxaccess_gateway_pb2 as pb
+from mxgateway.generated import mxaccess_gateway_pb2_grpc as pb_grpc
 from mxgw_runner.redact import Redactor
 from mxgw_sim.testing import ADMIN_KEY, USER_KEY, SimProcess, start_sim
 
@@ -401,3 +409,36 @@ def test_a_secret_with_quotes_backslashes_and_markup_is_masked_in_every_spelling
     ]
     assert leaks == []
     assert "'***'" in result.stdout  # the failure still says what it saw, masked
+
+
+class _EchoingGateway(pb_grpc.MxAccessGatewayServicer):  # type: ignore[misc]
+    """A careless gateway: its errors quote the request's password back, as repr shows it."""
+
+    async def Invoke(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        password = request.authenticate_user.password
+        await context.abort(
+            grpc.StatusCode.INVALID_ARGUMENT, f"bad password {password!r} (raw: {password})"
+        )
+
+
+@pytest.mark.parametrize(
+    "password", [AWKWARD, "plain-pass-word", "sec"], ids=["awkward", "plain", "short"]
+)
+async def test_client_scrubs_a_password_a_gateway_echoes_in_any_spelling(password: str) -> None:
+    server = grpc.aio.server()
+    pb_grpc.add_MxAccessGatewayServicer_to_server(_EchoingGateway(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        async with await GatewayClient.connect(f"127.0.0.1:{port}", plaintext=True) as client:
+            request = pb.MxCommandRequest(session_id="s", kind=pb.MX_COMMAND_KIND_AUTHENTICATE_USER)
+            request.authenticate_user.user_name = "operator2"
+            request.authenticate_user.password = password
+            with pytest.raises(InvalidArgumentError) as caught:
+                await client.invoke_raw(request, secrets=(password,))
+    finally:
+        await server.stop(None)
+    text = f"{caught.value} {caught.value!r}"
+    assert "bad password" in text
+    for form in _forms(password):
+        assert form not in text
