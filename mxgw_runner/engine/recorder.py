@@ -59,15 +59,24 @@ class Gap:
         )
 
 
+_OBSERVED_STATUSES: dict[tuple[Any, ...], tuple[ObservedStatus, ...]] = {}
+
+
 def observe(event: Any, item: str, *, now_wall: datetime, now_mono: float) -> ObservedEvent | None:
     """Adapt a typed ``mxgateway`` event to the runner's :class:`ObservedEvent` (None: not kept)."""
     kind = _KINDS.get(type(event).__name__)
     if kind is None:
         return None
-    statuses = tuple(
-        ObservedStatus(s.success, s.category.label, s.detected_by.label, s.detail)
-        for s in event.statuses
-    )
+    client_statuses = tuple(event.statuses)
+    statuses = _OBSERVED_STATUSES.get(client_statuses)
+    if statuses is None:
+        statuses = tuple(
+            ObservedStatus(s.success, s.category.label, s.detected_by.label, s.detail)
+            for s in client_statuses
+        )
+        if len(_OBSERVED_STATUSES) > 1024:
+            _OBSERVED_STATUSES.clear()
+        _OBSERVED_STATUSES[client_statuses] = statuses
     if kind in ("data-change", "buffered-data-change"):
         quality = event.raw.quality
         try:

@@ -72,6 +72,8 @@ class Scanner:
         self._candidates = 0
         self._failed_at: int | None = None
         self._events: Sequence[ObservedEvent] = ()
+        self._misses: list[int] = []
+        self._scored = 0
 
     def feed(self, events: Sequence[ObservedEvent], *, now: datetime | None = None) -> ScanResult:
         """Look at events from the current position to the end of ``events``."""
@@ -93,9 +95,7 @@ class Scanner:
                 if exp.matches(event, ctx):
                     self._matches.append((i, event))
                 else:
-                    score = exp.score(event, ctx)
-                    if self._best is None or score >= self._best[0]:
-                        self._best = (score, i, event)
+                    self._misses.append(i)
                     if next_mode:
                         self._failed_at = i
             i += 1
@@ -105,6 +105,9 @@ class Scanner:
     def result(self, *, final: bool = False) -> ScanResult:
         """The result so far; with ``final`` (time is up) a pending result becomes failed."""
         exp = self.expectation
+        matched = len(self._matches) >= exp.count
+        if not matched and (final or self._failed_at is not None):
+            self._score_misses()
         closest = None
         if self._best is not None:
             score, index, event = self._best
@@ -122,6 +125,15 @@ class Scanner:
         message = self._pending_message()
         status: ScanStatus = "failed" if final else "pending"
         return ScanResult(status, matches, self.start, closest, self._candidates, message)
+
+    def _score_misses(self) -> None:
+        """Score the misses not scored yet (only a failure shows the closest one)."""
+        exp, ctx, events = self.expectation, self.ctx, self._events
+        for i in self._misses[self._scored :]:
+            score = exp.score(events[i], ctx)
+            if self._best is None or score >= self._best[0]:
+                self._best = (score, i, events[i])
+        self._scored = len(self._misses)
 
     def _pending_message(self) -> str:
         exp = self.expectation
