@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -42,6 +43,10 @@ AlarmFeedItem = ActiveAlarm | AlarmSnapshotComplete | AlarmTransition
 
 R = TypeVar("R")
 
+#: How long a new event stream retries ALREADY_EXISTS after this client cancelled the
+#: session's previous one (the cancel reaches the gateway a moment after the client lets go).
+STREAM_HANDOVER_SECONDS = 2.0
+
 _CONNECT_DEFAULTS: dict[str, Any] = {
     "endpoint": "localhost:5000",
     "api_key": None,
@@ -72,6 +77,8 @@ class GatewayClient:
         self._stub: Any = pb_grpc.MxAccessGatewayStub(channel)
         self._ext_stub: Any = ext_grpc.MxGatewayExtensionsStub(channel)
         self._closed = False
+        # session id -> when this client last cancelled a live event stream of it
+        self._stream_cancelled: dict[str, float] = {}
         self._batches_supported = True
         self._correlation_prefix = f"py-{os.urandom(4).hex()}-"
         self._correlation_counter = itertools.count(1)
@@ -272,19 +279,39 @@ class GatewayClient:
         from error text (e.g. a password in the request)."""
         return await self._unary("Invoke", self._stub.Invoke, request, timeout, secrets)
 
+    def _handover(self, session_id: str, busy_retry: float | None) -> dict[str, Any]:
+        """CallStream arguments for the stream hand-over: the retry window, and noting when
+        this stream is cancelled so the session's next stream knows to wait for it."""
+        if busy_retry is None:
+            cancelled = self._stream_cancelled.get(session_id)
+            now = time.monotonic()
+            busy_retry = 0.0 if cancelled is None else cancelled + STREAM_HANDOVER_SECONDS - now
+
+        def on_cancel() -> None:
+            self._stream_cancelled[session_id] = time.monotonic()
+            if len(self._stream_cancelled) > 1024:
+                horizon = time.monotonic() - STREAM_HANDOVER_SECONDS
+                for key, when in list(self._stream_cancelled.items()):
+                    if when < horizon:
+                        del self._stream_cancelled[key]
+
+        return {"busy_retry": max(0.0, busy_retry), "on_cancel": on_cancel}
+
     def stream_events_raw(
         self,
         session_id: str,
         after_worker_sequence: int = 0,
         *,
         timeout: Timeout = None,
-        busy_retry: float = 0.0,
+        busy_retry: float | None = None,
     ) -> CallStream[pb.MxEvent]:
         """The session's raw ``MxEvent`` stream (StreamEvents), one event per item.
 
         Iterate it with ``async for``; leaving the loop, ``aclose()`` or cancelling the task
-        cancels the call. ``busy_retry`` seconds: retry ALREADY_EXISTS for that long (a
-        resume right after cancelling the session's previous stream).
+        cancels the call. A cancel reaches the gateway a moment after the client lets go, so
+        a stream opened within ``STREAM_HANDOVER_SECONDS`` of this client cancelling the
+        session's previous one retries ALREADY_EXISTS until then; ``busy_retry`` (seconds)
+        overrides that window.
         """
         self._check_open()
         request = pb.StreamEventsRequest(
@@ -296,7 +323,7 @@ class GatewayClient:
             method="StreamEvents",
             secrets=self._secrets,
             is_closed=lambda: self._closed,
-            busy_retry=busy_retry,
+            **self._handover(session_id, busy_retry),
         )
 
     def stream_event_batches_raw(
@@ -306,7 +333,7 @@ class GatewayClient:
         *,
         max_batch_size: int = 0,
         timeout: Timeout = None,
-        busy_retry: float = 0.0,
+        busy_retry: float | None = None,
     ) -> CallStream[pb.MxEvent]:
         """Raw events through the batching extension, falling back to StreamEvents when the
         gateway answers UNIMPLEMENTED (and remembering that for this client)."""
@@ -338,7 +365,7 @@ class GatewayClient:
                 "StreamEvents",
             ),
             on_fallback=no_batches,
-            busy_retry=busy_retry,
+            **self._handover(session_id, busy_retry),
             is_closed=lambda: self._closed,
         )
 

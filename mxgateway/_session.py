@@ -18,9 +18,6 @@ from mxgateway._streams import CallStream
 from mxgateway._values import to_mx_value
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
 
-#: How long a session's new event stream retries ALREADY_EXISTS while its previous one closes.
-_STREAM_HANDOVER_SECONDS = 2.0
-
 if TYPE_CHECKING:
     from mxgateway._client import GatewayClient, Timeout
 
@@ -66,7 +63,6 @@ class Session(BulkCommands):
 
     def __init__(self, client: GatewayClient, reply: pb.OpenSessionReply) -> None:
         self._client = client
-        self._streams_opened = 0
         self.raw = reply
         self.session_id: str = reply.session_id
         self.backend_name: str = reply.backend_name
@@ -442,16 +438,12 @@ class Session(BulkCommands):
         ``batch=True`` uses the batching extension and falls back to StreamEvents.
         """
         self._check_open()
-        # This session's previous stream may still be closing on the gateway (a cancel
-        # reaches it a moment later): retry ALREADY_EXISTS briefly instead of failing.
-        busy_retry = _STREAM_HANDOVER_SECONDS if self._streams_opened else 0.0
-        self._streams_opened += 1
         if batch:
             raw = self._client.stream_event_batches_raw(
-                self.session_id, after_worker_sequence, timeout=timeout, busy_retry=busy_retry
+                self.session_id, after_worker_sequence, timeout=timeout
             )
         else:
             raw = self._client.stream_events_raw(
-                self.session_id, after_worker_sequence, timeout=timeout, busy_retry=busy_retry
+                self.session_id, after_worker_sequence, timeout=timeout
             )
         return EventStream(raw, after_worker_sequence)

@@ -51,6 +51,7 @@ class CallStream(Generic[T]):
         on_fallback: Callable[[], None] | None = None,
         is_closed: Callable[[], bool] | None = None,
         busy_retry: float = 0.0,
+        on_cancel: Callable[[], None] | None = None,
     ) -> None:
         self._opener = opener
         self._unpack = unpack
@@ -65,6 +66,7 @@ class CallStream(Generic[T]):
         self._done = False
         self._busy_until = time.monotonic() + busy_retry if busy_retry > 0 else 0.0
         self._busy_delay = 0.01
+        self._on_cancel = on_cancel
 
     @property
     def method(self) -> str:
@@ -144,6 +146,8 @@ class CallStream(Generic[T]):
         call, self._call = self._call, None
         if call is not None and not call.done():
             call.cancel()
+            if self._on_cancel is not None:
+                self._on_cancel()
 
     async def aclose(self) -> None:
         """Cancel the call; the iterator then ends."""
