@@ -82,6 +82,9 @@ class LiveAttribute:
     written_at: float | None = None
     quality_override: int | None = None
     quality_time: float = 0.0
+    #: When the last value or quality change applied to this attribute was stamped: a
+    #: back-dated Write2 keeps its own timestamp even though other times are later.
+    stamp: float = 0.0
     follow: FollowState | None = None
     history: deque[tuple[float, Any]] | None = None
     followers: list[LiveAttribute] = field(default_factory=list)
@@ -136,7 +139,7 @@ class LiveGalaxy:
         self._lives: dict[AttributeKey, LiveAttribute] = {}
         for obj, attr in galaxy.attributes():
             self._lives[(obj.name, attr.name)] = LiveAttribute(
-                obj, attr, attr.value, start, quality_time=start
+                obj, attr, attr.value, start, quality_time=start, stamp=start
             )
         self._link_followers()
         self._wakeup: asyncio.Event | None = None
@@ -233,9 +236,13 @@ class LiveGalaxy:
                 live.key, None, quality, quality_time, attr.data_type, attr.is_array
             )
         value, value_time = self._value(live, now)
-        return AttributeState(
-            live.key, value, quality, max(value_time, quality_time), attr.data_type, attr.is_array
-        )
+        # The source timestamp is that of the latest change: a behaviour's tick, the last
+        # applied write or quality change (whatever time it carried), or the object's own
+        # condition (off scan, link down) when that is what sets the quality.
+        stamp = live.stamp if value_time == live.value_time else max(value_time, live.stamp)
+        if quality_time != live.quality_time:
+            stamp = max(stamp, quality_time)
+        return AttributeState(live.key, value, quality, stamp, attr.data_type, attr.is_array)
 
     def _value(self, live: LiveAttribute, now: float) -> tuple[Any, float]:
         behaviour = live.attr.behaviour
@@ -372,6 +379,7 @@ class LiveGalaxy:
                 follower.follow.retarget(when, behaviour.lag, target)
         live.value = value
         live.value_time = when
+        live.stamp = when
         if live.history is not None:
             live.history.append((when, value))
         if is_dynamic(live.attr.behaviour):

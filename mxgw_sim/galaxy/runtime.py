@@ -203,6 +203,7 @@ class GalaxyRuntime(LiveGalaxy):
     def _set_quality(self, live: LiveAttribute, quality: int | None, when: float) -> None:
         live.quality_override = quality
         live.quality_time = when
+        live.stamp = when
         self._publish(live, when)
 
     def set_scan_state(self, object_name: str, on_scan: bool) -> None:

@@ -600,17 +600,7 @@ async def test_bare_array_name_is_communication_error_1003(session: Session, wat
     "when",
     [
         pytest.param("ahead", id="after-start"),
-        pytest.param(
-            "back-dated",
-            id="before-start",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="simulator defect: a data change's source timestamp is the later of "
-                "the value's and the quality's time, and the quality's time is the "
-                "simulator's start (or last reset), so a Write2 timestamp before it is "
-                "replaced by that time",
-            ),
-        ),
+        pytest.param("back-dated", id="before-start"),
     ],
 )
 async def test_write2_timestamp_becomes_the_source_timestamp(
