@@ -8,7 +8,9 @@ client. This server runs in its own process (its own core on a two-core machine)
   streams carry (``<events>`` data changes with sequences 1..N; batches of ``<batch size>``);
 * ``StreamEvents``: those events one per message;
 * ``StreamEventBatches`` (the extension): the same events, ``<batch size>`` per message;
-* ``CloseSession``.
+* ``CloseSession``;
+* ``Invoke``: one canned OK reply (an AddItem answer) to any command, the transport's limit
+  for a command round trip.
 
 Every message is serialized once, before the first stream, so sending costs gRPC only.
 Run ``python -m benchmarks._replay``; it prints ``{"endpoint": ...}`` on stdout once serving.
@@ -90,6 +92,15 @@ class Replay:
 
     # ------------------------------------------------------------------ handlers
 
+    _INVOKE_REPLY = pb.MxCommandReply(
+        kind=pb.MX_COMMAND_KIND_ADD_ITEM,
+        protocol_status=pb.ProtocolStatus(code=pb.PROTOCOL_STATUS_CODE_OK),
+        add_item=pb.AddItemReply(item_handle=1),
+    ).SerializeToString()
+
+    async def invoke(self, request: pb.MxCommandRequest, context: Any) -> bytes:
+        return self._INVOKE_REPLY
+
     async def open_session(self, request: pb.OpenSessionRequest, context: Any) -> bytes:
         _, count, size = [*request.client_session_name.split(":"), "0", "0"][:3]
         sid = "session-" + uuid.uuid4().hex
@@ -152,6 +163,11 @@ def handlers(replay: Replay) -> list[Any]:
             "CloseSession": grpc.unary_unary_rpc_method_handler(
                 replay.close_session,
                 request_deserializer=pb.CloseSessionRequest.FromString,
+                response_serializer=_identity,
+            ),
+            "Invoke": grpc.unary_unary_rpc_method_handler(
+                replay.invoke,
+                request_deserializer=pb.MxCommandRequest.FromString,
                 response_serializer=_identity,
             ),
             "StreamEvents": grpc.unary_stream_rpc_method_handler(

@@ -7,6 +7,10 @@ rounds: AddItem then RemoveItem of one item, ``calls`` times. The raw side build
 metadata, status check and typed result included). Goal: typed <= 1.10x raw per command.
 Short rounds, many of them: on a shared machine long rounds catch different bursts of load.
 
+A second figure is the simulator's command round trip against the transport's limit: the
+same raw AddItem/RemoveItem pairs against ``mxgw-sim`` and against the replay server, which
+answers every Invoke with a canned reply (so it costs gRPC only).
+
 Run ``python -m benchmarks.command_overhead [--quick] [--calls N] [--rounds R]``.
 """
 
@@ -26,6 +30,7 @@ from benchmarks._common import (
     print_results,
     simulator,
 )
+from benchmarks._replay import replay_server
 from mxgateway import GatewayClient, Session
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
 from mxgateway.generated import mxaccess_gateway_pb2_grpc as pb_grpc
@@ -93,16 +98,48 @@ async def measure(endpoint: str, calls: int, rounds: int) -> tuple[float, float]
             await session.close()
 
 
+async def measure_transport(sim: str, replay: str, calls: int, rounds: int) -> tuple[float, float]:
+    """Median seconds per raw command: (replay server, simulator)."""
+    async with (
+        grpc.aio.insecure_channel(sim) as sim_channel,
+        grpc.aio.insecure_channel(replay) as replay_channel,
+        await GatewayClient.connect(sim, plaintext=True) as client,
+    ):
+        sim_stub = pb_grpc.MxAccessGatewayStub(sim_channel)
+        replay_stub = pb_grpc.MxAccessGatewayStub(replay_channel)
+        session = await client.open_session("bench-transport")
+        server = await session.register("bench")
+        try:
+            await raw_round(replay_stub, "replay", 1, max(1, calls // 10))
+            return await interleaved(
+                rounds,
+                lambda: raw_round(replay_stub, "replay", 1, calls),
+                lambda: raw_round(sim_stub, session.session_id, server, calls),
+            )
+        finally:
+            await session.close()
+
+
 async def run(
     quick: bool = False, calls: int | None = None, rounds: int | None = None
 ) -> list[Result]:
     """Measure and return the table row."""
     calls = calls or (20 if quick else 25)
     rounds = rounds or (1 if quick else 60)
-    with simulator() as sim:
+    with simulator() as sim, replay_server() as replay:
         raw, typed = await measure(sim.endpoint, calls, rounds)
+        limit, sim_raw = await measure_transport(sim.endpoint, replay, calls, rounds)
     ratio = typed / raw
     return [
+        Result(
+            "sim: command round trip (raw stub) / transport limit",
+            fmt_ms(limit),
+            fmt_ms(sim_raw),
+            sim_raw / limit,
+            "(reported)",
+            None,
+            "AddItem+RemoveItem against mxgw-sim vs a canned-reply server, same run",
+        ),
         Result(
             "command: typed Session call / raw stub Invoke",
             fmt_ms(raw),
@@ -111,7 +148,7 @@ async def run(
             "<= 1.10",
             ratio <= 1.10,
             f"AddItem+RemoveItem, {calls} pairs x {rounds} rounds, mxgw-sim process",
-        )
+        ),
     ]
 
 
