@@ -149,18 +149,25 @@ def _to_str(value: Any, vt: ValueType) -> str:
     raise _fail(value, vt, f"a {type(value).__name__} is not a string")
 
 
+def parse_utc_datetime(text: str) -> datetime:
+    """An ISO 8601 date and time (``Z`` accepted); without an offset it is taken as UTC.
+
+    Raises ``ValueError`` for text that is not one."""
+    text = text.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 def _to_datetime(value: Any, vt: ValueType) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, str):
-        text = value.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
         try:
-            parsed = datetime.fromisoformat(text)
+            return parse_utc_datetime(value)
         except ValueError:
             raise _fail(value, vt, "expected an ISO 8601 date and time") from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     raise _fail(value, vt, f"a {type(value).__name__} is not a datetime")
 
 

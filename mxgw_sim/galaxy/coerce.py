@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mxgateway import MxDataType, ValueType, from_mx_value, to_mx_value
+from mxgateway._values import parse_utc_datetime
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
 
 __all__ = [
@@ -149,14 +150,10 @@ def coerce_scalar(value: Any, data_type: MxDataType) -> Any:
         if isinstance(value, datetime):
             return value if value.tzinfo else value.replace(tzinfo=UTC)
         if isinstance(value, str):
-            text = value.strip()
-            if text.endswith(("Z", "z")):
-                text = text[:-1] + "+00:00"
             try:
-                parsed = datetime.fromisoformat(text)
+                return parse_utc_datetime(value)
             except ValueError:
                 raise _fail(value, data_type, "not an ISO 8601 date and time") from None
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
         raise _fail(value, data_type, f"a {type(value).__name__} is not a time")
     if data_type is MxDataType.ELAPSED_TIME:
         if isinstance(value, timedelta):
