@@ -67,7 +67,19 @@ def _main(argv: list[str]) -> int:
     except PluginError as exc:
         _err(str(exc))
         return EXIT_USAGE
-    args = build_parser(writers).parse_args(argv)
+    parser = build_parser(writers)
+    args = parser.parse_args(argv)
+    if args.api_key_given is not None:
+        parser.error(
+            "--api-key: the key is never given on the command line (process lists and logs "
+            "would show it); put it in an environment variable and name that variable with "
+            "--api-key-env NAME"
+        )
+    from mxgw_runner.reports.html import HtmlReportWriter
+
+    for writer in writers:
+        if isinstance(writer, HtmlReportWriter):
+            writer.operator = args.operator
     split_simulate(args)
     files, problems = discover(args.paths)
     for writer in writers:

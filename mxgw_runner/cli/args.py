@@ -30,9 +30,18 @@ examples:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with the usage error on one line and exit code 2."""
+    """argparse with the usage error on one line and exit code 2.
+
+    An unrecognized argument is named without its value: a value given by mistake (an API
+    key after a misspelt option) must not be echoed to the terminal or a CI log.
+    """
 
     def error(self, message: str) -> Any:
+        prefix = "unrecognized arguments: "
+        if message.startswith(prefix):
+            options = [a.split("=", 1)[0] for a in message[len(prefix) :].split() if a[:1] == "-"]
+            message = "unrecognized option(s): " + (", ".join(options) or "(a value)")
+            message += " (values not shown)"
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
@@ -70,6 +79,7 @@ def build_parser(writers: Sequence[ReportWriter] = ()) -> argparse.ArgumentParse
         description="Run declarative YAML scenarios against the MXAccess Gateway.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
     )
     p.add_argument(
         "paths",
@@ -110,6 +120,9 @@ def build_parser(writers: Sequence[ReportWriter] = ()) -> argparse.ArgumentParse
         metavar="NAME",
         help="environment variable holding the API key (e.g. MXGATEWAY_API_KEY)",
     )
+    # The key itself is never an option (process lists, shell history, CI logs): a user who
+    # tries gets told what to do instead, and the value is never echoed.
+    c.add_argument("--api-key", dest="api_key_given", metavar="KEY", help=argparse.SUPPRESS)
     c.add_argument(
         "--connect-timeout",
         metavar="SECONDS",
@@ -164,6 +177,12 @@ def build_parser(writers: Sequence[ReportWriter] = ()) -> argparse.ArgumentParse
             dest=report_dest(writer.name),
             help=writer.description,
         )
+    o.add_argument(
+        "--operator",
+        metavar="NAME",
+        help="who performs the checks: named in the HTML record's sign-off (default: the "
+        "scenarios' metadata operator)",
+    )
     v = o.add_mutually_exclusive_group()
     v.add_argument("-q", "--quiet", action="store_true", help="only failures and the summary")
     v.add_argument(

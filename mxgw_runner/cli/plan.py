@@ -48,8 +48,11 @@ def writes_of(scenario: Scenario) -> list[tuple[Any, str]]:
 
 
 def print_plan(scenarios: Sequence[Scenario], out: TextIO) -> None:
-    """The steps of each scenario and every write it would make."""
+    """The steps of each scenario and every write it would make (secret values masked)."""
+    from mxgw_runner.redact import Redactor
+
     for scenario in scenarios:
+        mask = Redactor(scenario.secret_values).text
         out.write(f"{scenario.path} — {scenario.name}\n")
         for step in scenario.steps:
             title = f" {step.title}" if step.title else ""
@@ -57,6 +60,6 @@ def print_plan(scenarios: Sequence[Scenario], out: TextIO) -> None:
         writes = writes_of(scenario)
         out.write(f"  writes: {len(writes)}\n")
         for step, text in writes:
-            out.write(f"    {step.location.file}:{step.line}: {text}\n")
+            out.write(f"    {step.location.file}:{step.line}: {mask(text)}\n")
 
 

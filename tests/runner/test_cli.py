@@ -155,7 +155,7 @@ def test_tags_select_scenarios(tmp_path: Path) -> None:
         ([str(SMOKE), "--api-key-env", "MXGW_SURELY_UNSET_VARIABLE"], "MXGW_SURELY_UNSET_VARIABLE"),
         ([str(SMOKE), "--endpoint", "no-port"], "--endpoint"),
         ([str(SMOKE), "--report-json", "/no/such/dir/r.json"], "report file"),
-        ([str(SMOKE), "--bogus"], "unrecognized arguments"),
+        ([str(SMOKE), "--bogus"], "unrecognized option(s): --bogus"),
     ],
 )
 def test_usage_errors_exit_2_with_a_clear_message(args: list[str], message: str) -> None:
