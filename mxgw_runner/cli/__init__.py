@@ -22,6 +22,8 @@ from mxgw_runner.cli.discovery import discover, load_all, select, split_simulate
 from mxgw_runner.cli.plan import print_plan
 
 if TYPE_CHECKING:
+    import argparse
+
     from mxgw_runner.reports import ReportWriter
 
 EXIT_OK, EXIT_SIGINT = 0, 130
@@ -31,6 +33,39 @@ __all__ = ["build_parser", "main"]
 
 def _err(message: str) -> None:
     print(f"{PROG}: {message}", file=sys.stderr)
+
+
+def _report_path_problems(
+    args: argparse.Namespace, writers: Sequence[ReportWriter], files: Sequence[Path]
+) -> list[str]:
+    """Report paths that cannot be written, or would overwrite an input or each other.
+
+    Checked before anything runs: a report that fails after a run that wrote to a plant
+    loses the record, and one that replaces a scenario file loses the user's work.
+    """
+    inputs = {Path(f).resolve(): "a scenario file" for f in files}
+    for vars_file in getattr(args, "vars_file", None) or []:
+        inputs[Path(vars_file).resolve()] = "the vars file"
+    if args.simulate:
+        inputs[Path(args.simulate).resolve()] = "the galaxy file"
+    taken: dict[Path, str] = {}
+    problems = []
+    for writer in writers:
+        target = getattr(args, report_dest(writer.name), None)
+        if not target:
+            continue
+        path = Path(target).resolve()
+        option = f"--report-{writer.name}"
+        if not path.parent.is_dir():
+            problems.append(f"report file {target}: its directory does not exist")
+        elif path.is_dir():
+            problems.append(f"report file {target}: is a folder; name a file in it")
+        elif path in inputs:
+            problems.append(f"report file {target}: is {inputs[path]}; it would be overwritten")
+        elif path in taken:
+            problems.append(f"report file {target}: {option} and {taken[path]} name the same file")
+        taken[path] = option
+    return problems
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -82,10 +117,7 @@ def _main(argv: list[str]) -> int:
             writer.operator = args.operator
     split_simulate(args)
     files, problems = discover(args.paths)
-    for writer in writers:
-        target = getattr(args, report_dest(writer.name), None)
-        if target and not Path(target).resolve().parent.is_dir():
-            problems.append(f"report file {target}: its directory does not exist")
+    problems += _report_path_problems(args, writers, files)
     if args.simulate and not Path(args.simulate).is_file():
         problems.append(f"--simulate {args.simulate}: no such galaxy file")
     scenarios, diagnostics = load_all(files, args, registry)

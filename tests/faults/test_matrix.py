@@ -504,15 +504,7 @@ def test_second_sigterm_does_not_abandon_the_cleanup(
 # --- reports that cannot be written -------------------------------------------------------
 
 
-FOLDER_DEFECT = pytest.mark.xfail(
-    strict=True,
-    reason="defect: a report path naming an existing folder passes the pre-run check "
-    "(mxgw_runner/cli/__init__.py checks only that the parent exists); the scenarios run, "
-    "writes included, and only then is the report refused ('Is a directory', exit 2)",
-)
-
-
-@pytest.mark.parametrize("where", ["under a file", pytest.param("a folder", marks=FOLDER_DEFECT)])
+@pytest.mark.parametrize("where", ["under a file", "a folder"])
 def test_unwritable_report_path_is_refused_before_anything_runs(
     sim: SimProcess, no_leaked_sessions: None, tmp_path: Path, artifacts: Artifacts, where: str
 ) -> None:
@@ -540,15 +532,6 @@ def test_unwritable_report_path_is_refused_before_anything_runs(
     assert "session" not in result.stdout
 
 
-CLOBBER_DEFECT = pytest.mark.xfail(
-    strict=True,
-    reason="defect: the pre-run check does not compare report paths with each other or with "
-    "the input files: --report-json naming a scenario file overwrites the scenario with the "
-    "report, and two reports on one path overwrite each other (mxgw_runner/cli/__init__.py)",
-)
-
-
-@CLOBBER_DEFECT
 @pytest.mark.parametrize("clash", ["the scenario file", "the vars file", "the other report"])
 def test_a_report_path_that_would_overwrite_an_input_or_another_report_is_refused(
     sim: SimProcess, no_leaked_sessions: None, tmp_path: Path, clash: str
