@@ -9,6 +9,7 @@ code    meaning
 3       gateway or infrastructure error: unreachable, unauthenticated,
         session faulted, a step could not make its check
 4       every check passed, but some cleanup action failed
+129     the terminal went away (SIGHUP); cleanup ran as for SIGTERM
 130     interrupted by Ctrl-C (SIGINT)
 143     terminated by SIGTERM
 ======  =====================================================================
@@ -32,6 +33,7 @@ class ExitCode(IntEnum):
     INVALID = 2
     INFRASTRUCTURE = 3
     CLEANUP_FAILED = 4
+    SIGHUP = 129
     SIGINT = 130
     SIGTERM = 143
 
@@ -42,6 +44,8 @@ def exit_code_for_scenarios(
     """The exit code for a set of scenario results (``invalid``: some file did not load)."""
     if interrupted_by == "SIGTERM":
         return ExitCode.SIGTERM
+    if interrupted_by == "SIGHUP":
+        return ExitCode.SIGHUP
     results = list(scenarios)
     if interrupted_by == "SIGINT" or any(s.status == Outcome.INTERRUPTED for s in results):
         return ExitCode.SIGINT

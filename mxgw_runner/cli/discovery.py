@@ -13,15 +13,18 @@ if TYPE_CHECKING:
 
 
 def has_steps(path: Path) -> bool:
-    """A YAML file is a scenario when it is a mapping with ``steps:`` (or cannot be parsed)."""
-    import yaml
+    """A YAML file is a scenario when it is a mapping with ``steps:`` (or cannot be read).
+
+    Read with the same bounded loader as scenarios (size, depth, aliases), so a hostile
+    file in a directory is refused the same way, with a location, by the loader.
+    """
+    from mxgw_runner.errors import ScenarioError
+    from mxgw_runner.yamlsource import read_yaml_file
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError):
+        data = read_yaml_file(path).data
+    except ScenarioError:
         return True  # let the loader report it with a location
-    except OSError:
-        return True
     return isinstance(data, dict) and "steps" in data
 
 

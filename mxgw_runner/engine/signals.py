@@ -1,4 +1,8 @@
-"""SIGINT and SIGTERM for a run: the first stops the scenario, a second Ctrl-C abandons cleanup.
+"""SIGINT, SIGTERM and SIGHUP for a run: the first stops the scenario, a second Ctrl-C
+abandons cleanup.
+
+SIGHUP (the terminal or SSH session that started the run went away) is treated like
+SIGTERM: a run that was writing to a plant must still restore and release what it holds.
 
 Handlers are installed with ``loop.add_signal_handler`` so they run on the loop,
 between callbacks, never in the middle of a step's bookkeeping. The first signal
@@ -17,6 +21,12 @@ from dataclasses import dataclass
 #: Exit codes for a run stopped by a signal (128 + the signal number, as shells do).
 EXIT_SIGINT = 130
 EXIT_SIGTERM = 143
+EXIT_SIGHUP = 129
+
+#: The signals a run handles (SIGHUP only where the platform has it).
+HANDLED = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
 
 @dataclass(slots=True)
@@ -32,18 +42,18 @@ class Interrupts:
 
     @property
     def interrupted(self) -> bool:
-        """True once any SIGINT or SIGTERM arrived."""
+        """True once any handled signal arrived."""
         return self.received is not None
 
     @property
     def exit_code(self) -> int | None:
-        """130 for SIGINT, 143 for SIGTERM, None if no signal arrived."""
+        """128 + the signal's number (130 SIGINT, 143 SIGTERM, 129 SIGHUP); None if none."""
         if self.received is None:
             return None
-        return EXIT_SIGTERM if self.received == signal.SIGTERM else EXIT_SIGINT
+        return 128 + int(self.received)
 
     def signal_name(self) -> str:
-        """``SIGINT`` or ``SIGTERM`` (empty when none arrived)."""
+        """``SIGINT``, ``SIGTERM`` or ``SIGHUP`` (empty when none arrived)."""
         return self.received.name if self.received is not None else ""
 
     def handle(self, signum: signal.Signals) -> None:
@@ -62,10 +72,10 @@ class Interrupts:
 
 @contextlib.contextmanager
 def installed(interrupts: Interrupts) -> Iterator[Interrupts]:
-    """Route SIGINT and SIGTERM to ``interrupts`` while the block runs (on the running loop)."""
+    """Route the handled signals to ``interrupts`` while the block runs (on the running loop)."""
     loop = asyncio.get_running_loop()
     added: list[signal.Signals] = []
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in HANDLED:
         try:
             loop.add_signal_handler(signum, interrupts.handle, signum)
         except (NotImplementedError, RuntimeError, ValueError):  # pragma: no cover - non-Unix

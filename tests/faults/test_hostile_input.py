@@ -90,15 +90,6 @@ def test_hostile_file_is_refused_clearly_in_bounded_time_and_memory(
     assert "pwned" not in result.stdout
 
 
-DISCOVERY_DEFECT = pytest.mark.xfail(
-    strict=True,
-    reason="defect: directory discovery (mxgw_runner/cli/discovery.py has_steps) reads each "
-    "*.yaml with an unbounded yaml.safe_load before the bounded loader: deep nesting is a "
-    "RecursionError traceback, a 4.8 MB flat list takes over a minute",
-)
-
-
-@DISCOVERY_DEFECT
 @pytest.mark.parametrize(
     ("content", "expected"),
     [

@@ -425,12 +425,6 @@ def test_signal_during_cleanup_lets_the_cleanup_finish(
     assert read_values(sim, FREE) == {FREE: 0}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: SIGHUP (the terminal or SSH session that started the run went away) is "
-    "not handled: mxgw-run dies at once, no cleanup (the written value stays, the session "
-    "stays open), no report; mxgw_runner/engine/signals.py handles SIGINT and SIGTERM only",
-)
 def test_sighup_cleans_up_like_sigterm(
     sim: SimProcess,
     no_leaked_sessions: None,

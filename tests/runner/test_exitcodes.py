@@ -43,4 +43,6 @@ def test_invalid_and_signals() -> None:
     assert exit_code_for(run) == 143
     run.interrupted_by = "SIGINT"
     assert exit_code_for(run) == 130
-    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 4, 130, 143]
+    run.interrupted_by = "SIGHUP"
+    assert exit_code_for(run) == 129
+    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 4, 129, 130, 143]
