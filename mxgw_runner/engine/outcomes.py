@@ -62,6 +62,10 @@ def judge(exc: BaseException) -> Judgement:
 
     if isinstance(exc, mxgateway.MxAccessFailureError):
         return Judgement(Outcome.FAILED, str(exc))
+    if isinstance(exc, mxgateway.DeadlineExceededError):
+        # The command's deadline is the step's timeout: a gateway slower than the scenario
+        # allows fails the check (exit 1), as a timed-out expectation does.
+        return Judgement(Outcome.FAILED, f"timed out: the gateway did not answer in time ({exc})")
     if isinstance(exc, mxgateway.ValueConversionError):
         return Judgement(Outcome.ERROR, str(exc), invalid=True)
     if isinstance(exc, mxgateway.MxGatewayError):

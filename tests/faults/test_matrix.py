@@ -265,12 +265,6 @@ def test_session_expired_by_lease(
     assert read_values(sim, FREE) == {FREE: 5}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: a command whose reply outlives the step timeout is judged an "
-    "infrastructure error (exit 3, 'DEADLINE_EXCEEDED (Invoke)') instead of a timed-out "
-    "step (exit 1) as docs/runner.md documents (mxgw_runner/engine/outcomes.py judge())",
-)
 def test_command_latency_past_the_step_timeout(
     sim: SimProcess,
     no_leaked_sessions: None,
