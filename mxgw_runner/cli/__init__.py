@@ -116,6 +116,8 @@ def _main(argv: list[str]) -> int:
         if isinstance(writer, HtmlReportWriter):
             writer.operator = args.operator
     split_simulate(args)
+    if not args.paths:
+        parser.error("the following arguments are required: SCENARIO_OR_DIR")
     files, problems = discover(args.paths)
     problems += _report_path_problems(args, writers, files)
     if args.simulate and not Path(args.simulate).is_file():

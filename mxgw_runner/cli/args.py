@@ -83,7 +83,7 @@ def build_parser(writers: Sequence[ReportWriter] = ()) -> argparse.ArgumentParse
     )
     p.add_argument(
         "paths",
-        nargs="+",
+        nargs="*",  # at least one; checked after --simulate may have taken a scenario
         metavar="SCENARIO_OR_DIR",
         help="scenario files, or directories of *.yaml/*.yml scenarios",
     )

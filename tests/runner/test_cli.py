@@ -288,3 +288,16 @@ def test_quiet_shows_only_failures_and_the_summary(tmp_path: Path) -> None:
     assert "broken" in result.stdout and "02 wait" in result.stdout
     assert "01 wait" not in result.stdout
     assert result.stdout.splitlines()[-1] == "2 scenarios: 1 passed, 1 failed (exit code 1)"
+
+
+def test_simulate_before_the_scenario_takes_it_as_the_scenario() -> None:
+    # `--simulate` takes an optional galaxy file; a scenario right after it is a scenario.
+    result = run_cli("--simulate", str(SMOKE), "--quiet")
+    assert result.code == 0, result.output
+    assert "1 passed" in result.stdout
+
+
+def test_no_scenario_is_a_usage_error() -> None:
+    result = run_cli("--simulate")
+    assert result.code == 2
+    assert "SCENARIO_OR_DIR" in result.stderr
