@@ -63,41 +63,108 @@ def _listen(text: str) -> str:
 
 def serve_parser() -> argparse.ArgumentParser:
     """The argument parser of ``mxgw-sim serve``."""
-    p = _Parser(prog=f"{PROG} [serve]", description="Serve the MXAccess Gateway simulator.")
-    p.add_argument(
-        "--listen", type=_listen, default=DEFAULT_LISTEN, help="host:port (port 0 picks one)"
+    p = _Parser(
+        prog=f"{PROG} [serve]",
+        description="Serve the MXAccess Gateway simulator. Prints one JSON line "
+        '({"event": "listening", "endpoint": ...}) on stdout once serving; logs go to stderr. '
+        "SIGINT/SIGTERM shut it down gracefully. `mxgw-sim ctl --help` lists the fault "
+        "controls.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--galaxy", default=None, help="galaxy file (YAML); default: packaged galaxy")
-    p.add_argument("--api-key", action="append", default=[], help="accepted key (all scopes)")
     p.add_argument(
-        "--api-key-file", action="append", default=[], help="YAML/JSON file of keys with scopes"
+        "--listen",
+        type=_listen,
+        default=DEFAULT_LISTEN,
+        metavar="HOST:PORT",
+        help="where to serve (port 0 picks a free one; the listening line says which)",
     )
-    p.add_argument("--tls-cert", default=None, help="PEM certificate chain")
-    p.add_argument("--tls-key", default=None, help="PEM private key")
+    p.add_argument(
+        "--galaxy",
+        default=None,
+        metavar="FILE",
+        help="galaxy model (YAML, schemas/galaxy.schema.json); default: the packaged one",
+    )
+    p.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="accept this key with every scope (repeatable); no keys at all = auth off",
+    )
+    p.add_argument(
+        "--api-key-file",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="YAML/JSON file of keys, each with its scopes (repeatable)",
+    )
+    p.add_argument("--tls-cert", default=None, metavar="PEM", help="serve TLS: certificate chain")
+    p.add_argument("--tls-key", default=None, metavar="PEM", help="serve TLS: private key")
     p.add_argument("--worker-process", action="store_true", help="one child process per session")
-    p.add_argument("--lease-seconds", type=_positive(float), default=1800.0)
+    p.add_argument(
+        "--lease-seconds",
+        type=_positive(float),
+        default=1800.0,
+        help="an idle session with no stream expires after this; every unary call renews it",
+    )
     p.add_argument(
         "--stream-grace",
         type=_positive(float),
         default=30.0,
         help="seconds a session lives after its stream detaches",
     )
-    p.add_argument("--max-sessions", type=_positive(int), default=64)
+    p.add_argument(
+        "--max-sessions",
+        type=_positive(int),
+        default=64,
+        help="open sessions at once (RESOURCE_EXHAUSTED beyond)",
+    )
     p.add_argument(
         "--max-pending", type=_positive(int), default=128, help="pending commands per session"
     )
-    p.add_argument("--command-timeout", type=_positive(float), default=30.0)
+    p.add_argument(
+        "--command-timeout",
+        type=_positive(float),
+        default=30.0,
+        help="seconds one command may run in a worker",
+    )
     p.add_argument(
         "--event-queue",
         type=_positive(int),
         default=10_000,
         help="events a stream may fall behind before it is disconnected",
     )
-    p.add_argument("--replay-events", type=_positive(int), default=1024)
-    p.add_argument("--replay-seconds", type=_positive(float), default=300.0)
-    p.add_argument("--overflow-policy", choices=("fail-fast", "disconnect"), default="fail-fast")
-    p.add_argument("--heartbeat-interval", type=_positive(float), default=5.0)
-    p.add_argument("--heartbeat-grace", type=_positive(float), default=15.0)
+    p.add_argument(
+        "--replay-events",
+        type=_positive(int),
+        default=1024,
+        help="events kept per session for resuming a stream (after_worker_sequence)",
+    )
+    p.add_argument(
+        "--replay-seconds",
+        type=_positive(float),
+        default=300.0,
+        help="seconds an event stays resumable",
+    )
+    p.add_argument(
+        "--overflow-policy",
+        choices=("fail-fast", "disconnect"),
+        default="fail-fast",
+        help="a stream that falls behind --event-queue is disconnected; fail-fast also "
+        "faults the session when it was the only subscriber",
+    )
+    p.add_argument(
+        "--heartbeat-interval",
+        type=_positive(float),
+        default=5.0,
+        help="seconds between a worker's heartbeats",
+    )
+    p.add_argument(
+        "--heartbeat-grace",
+        type=_positive(float),
+        default=15.0,
+        help="missed heartbeats for this long fault the session",
+    )
     p.add_argument(
         "--max-message-bytes",
         type=_positive(int),
@@ -108,6 +175,7 @@ def serve_parser() -> argparse.ArgumentParser:
         "--log-level",
         default="INFO",
         choices=("DEBUG", "INFO", "WARNING", "ERROR", "debug", "info", "warning", "error"),
+        help="log level on stderr (keys and passwords are never logged)",
     )
     p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     return p
