@@ -47,6 +47,14 @@ from .harness import (
     waiting_scenario,
 )
 
+
+def assert_everything_released(report: dict[str, Any], sim: SimProcess) -> None:
+    """Every cleanup entry ran, newest first, and passed; the written value is restored."""
+    assert list(cleanup_of(report)) == CLEANUP_ORDER
+    assert set(cleanup_of(report).values()) == {"passed"}
+    assert read_values(sim, FREE) == {FREE: 0}
+
+
 SMOKE = ROOT / "scenarios" / "smoke.yaml"
 
 
@@ -287,9 +295,7 @@ def test_command_latency_past_the_step_timeout(
     assert step["status"] == "failed"
     assert "timed out" in step["message"]
     assert step["duration"] < 2
-    assert list(cleanup_of(report)) == CLEANUP_ORDER
-    assert set(cleanup_of(report).values()) == {"passed"}
-    assert read_values(sim, FREE) == {FREE: 0}
+    assert_everything_released(report, sim)
 
 
 def test_write_completion_that_never_comes(
@@ -361,9 +367,7 @@ def test_signal_during_a_command(
     report = _check_interrupted(result, tmp_path, artifacts, f"cmd-{signum.name}", signum)
     step = report["scenarios"][0]["steps"][8]
     assert (step["kind"], step["status"]) == ("write", "interrupted")
-    assert list(cleanup_of(report)) == CLEANUP_ORDER
-    assert set(cleanup_of(report).values()) == {"passed"}
-    assert read_values(sim, FREE) == {FREE: 0}
+    assert_everything_released(report, sim)
 
 
 @pytest.mark.parametrize(("signum", "code"), SIGNALS)
@@ -384,9 +388,7 @@ def test_signal_during_an_event_wait(
     report = _check_interrupted(result, tmp_path, artifacts, f"wait-{signum.name}", signum)
     step = report["scenarios"][0]["steps"][7]
     assert (step["kind"], step["status"]) == ("expect-event", "interrupted")
-    assert list(cleanup_of(report)) == CLEANUP_ORDER
-    assert set(cleanup_of(report).values()) == {"passed"}
-    assert read_values(sim, FREE) == {FREE: 0}
+    assert_everything_released(report, sim)
 
 
 @pytest.mark.parametrize(("signum", "code"), SIGNALS)
@@ -414,9 +416,7 @@ def test_signal_during_cleanup_lets_the_cleanup_finish(
         result, tmp_path, artifacts, f"cleanup-{signum.name}", signum, "passed"
     )
     assert [s["status"] for s in report["scenarios"][0]["steps"]] == ["passed"] * 8
-    assert list(cleanup_of(report)) == CLEANUP_ORDER
-    assert set(cleanup_of(report).values()) == {"passed"}
-    assert read_values(sim, FREE) == {FREE: 0}
+    assert_everything_released(report, sim)
 
 
 def test_sighup_cleans_up_like_sigterm(
