@@ -23,7 +23,7 @@ environment:
   MXGATEWAY_ENDPOINT  default for --endpoint (else localhost:5000)
 
 examples:
-  mxgw-run scenarios/smoke.yaml --simulate
+  mxgw-run scenarios/smoke.mxgw.yaml --simulate
   mxgw-run scenarios/ --endpoint gw01:5001 --tls --ca-file ca.pem --api-key-env MXGATEWAY_API_KEY
   mxgw-run pump101.yaml --var setpoint=40 --plan
 """
@@ -53,6 +53,26 @@ def _seconds(text: str) -> float:
     if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, got {text!r}")
     return value
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {text!r}")
+    return value
+
+
+def _shard(text: str) -> tuple[int, int]:
+    index, sep, count = text.partition("/")
+    if not sep or not index.strip().isdigit() or not count.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"expected I/N (e.g. 2/4), got {text!r}")
+    i, n = int(index), int(count)
+    if not 1 <= i <= n:
+        raise argparse.ArgumentTypeError(f"I/N needs 1 <= I <= N, got {text!r}")
+    return i, n
 
 
 def plugin_modules(argv: Sequence[str]) -> list[str]:
@@ -153,6 +173,20 @@ def build_parser(writers: Sequence[ReportWriter] = ()) -> argparse.ArgumentParse
     r.add_argument("--tag", action="append", default=[], help="run only scenarios with this tag")
     r.add_argument("--skip-tag", action="append", default=[], help="skip scenarios with this tag")
     r.add_argument("--fail-fast", action="store_true", help="stop after the first failed scenario")
+    r.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="run up to N scenarios at once, each in its own session (default 1)",
+    )
+    r.add_argument(
+        "--shard",
+        type=_shard,
+        default=None,
+        metavar="I/N",
+        help="run only the I-th of N disjoint parts of the selected scenarios (CI machines)",
+    )
     r.add_argument(
         "--validate", action="store_true", help="check files and variables only; connect to nothing"
     )
