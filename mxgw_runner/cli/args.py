@@ -197,6 +197,11 @@ def build_parser(writers: Sequence[ReportWriter] = ()) -> argparse.ArgumentParse
     )
     r.add_argument("--read-only", action="store_true", help="refuse scenarios that write")
     r.add_argument(
+        "--assume-yes",
+        action="store_true",
+        help="answer yes to every confirm: step (unattended runs; each step's message says so)",
+    )
+    r.add_argument(
         "--plugin",
         action="append",
         default=[],
