@@ -128,6 +128,7 @@ async def run_scenarios(
                 connect=connection.connect,
                 read_only=args.read_only,
                 fail_fast=args.fail_fast,
+                assume_yes=args.assume_yes,
                 endpoint=connection.endpoint,
             )
             engine = Engine(registry, pm, options, redactor=redactor, interrupts=interrupts)

@@ -38,6 +38,8 @@ class EngineOptions:
     connect: Connector | None = None
     read_only: bool = False
     fail_fast: bool = False
+    #: ``--assume-yes``: every ``confirm`` step is answered yes (unattended runs).
+    assume_yes: bool = False
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     endpoint: str | None = None
 
