@@ -208,6 +208,16 @@ def build_parser(writers: Sequence[ReportWriter] = ()) -> argparse.ArgumentParse
         metavar="MODULE",
         help="load a plugin module (its steps, hooks and report writers); repeatable",
     )
+    r.add_argument(
+        "--print-schema",
+        action="store_true",
+        help="print the scenario JSON schema, plugin steps included, and exit; connect to nothing",
+    )
+    r.add_argument(
+        "--list-steps",
+        action="store_true",
+        help="list every step with the plugin that adds it and exit; connect to nothing",
+    )
     o = p.add_argument_group("output options")
     for writer in writers:
         o.add_argument(
