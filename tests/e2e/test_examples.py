@@ -20,10 +20,10 @@ def test_every_example_passes_against_the_embedded_simulator(tmp_path: Path) -> 
 
 
 def test_smoke_prints_a_readable_run() -> None:
-    result = run_cli("scenarios/smoke.yaml", "--simulate")
+    result = run_cli("scenarios/smoke.mxgw.yaml", "--simulate")
     assert result.code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == "scenarios/smoke.yaml — Smoke test against the default galaxy"
+    assert lines[0] == "scenarios/smoke.mxgw.yaml — Smoke test against the default galaxy"
     assert any("01 open-session" in line for line in lines)
     assert any("expect-event" in line for line in lines)
     assert lines[-1] == "1 scenario: 1 passed (exit code 0)"

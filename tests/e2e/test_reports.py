@@ -33,7 +33,7 @@ def test_reports_validate_and_contain_no_secrets(
     sim: SimProcess, no_leaked_sessions: None, tmp_path: Path
 ) -> None:
     path = scenario_file(tmp_path, "failing.yaml", FAILING)
-    passing = ROOT / "scenarios" / "smoke.yaml"
+    passing = ROOT / "scenarios" / "smoke.mxgw.yaml"
     report = tmp_path / "report.json"
     junit = tmp_path / "report.xml"
     result = run_cli(
@@ -59,7 +59,7 @@ def test_a_wrong_api_key_exits_3_without_showing_the_key(
     wrong = "mxgw_wrong_5ecret0000deadbeef"
     report = tmp_path / "report.json"
     result = run_cli(
-        ROOT / "scenarios" / "smoke.yaml",
+        ROOT / "scenarios" / "smoke.mxgw.yaml",
         *sim_args(sim),
         report=report,
         env={"MXGW_TEST_API_KEY": wrong},

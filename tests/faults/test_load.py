@@ -16,7 +16,7 @@ RUNS = 50
 
 @pytest.mark.slow
 def test_fifty_concurrent_runs_against_one_simulator(sim: SimProcess) -> None:
-    smoke = ROOT / "scenarios" / "smoke.yaml"
+    smoke = ROOT / "scenarios" / "smoke.mxgw.yaml"
     runs = [
         subprocess.Popen(
             [MXGW_RUN, str(smoke), *sim_args(sim), "-q"],

@@ -55,7 +55,7 @@ def assert_everything_released(report: dict[str, Any], sim: SimProcess) -> None:
     assert read_values(sim, FREE) == {FREE: 0}
 
 
-SMOKE = ROOT / "scenarios" / "smoke.yaml"
+SMOKE = ROOT / "scenarios" / "smoke.mxgw.yaml"
 
 
 def run_case(*args: str | Path, env: dict[str, str] | None = None) -> CliResult:

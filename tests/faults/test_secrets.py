@@ -125,7 +125,7 @@ def test_mxgw_run_refuses_a_key_on_the_command_line_without_echoing_it(form: str
         "misspelt": [f"--apikey={USER_KEY}"],
     }[form]
     done = subprocess.run(
-        [MXGW_RUN, *args, str(ROOT / "scenarios" / "smoke.yaml")],
+        [MXGW_RUN, *args, str(ROOT / "scenarios" / "smoke.mxgw.yaml")],
         capture_output=True,
         text=True,
         env=env_with(),

@@ -15,8 +15,8 @@ import pytest
 from mxgw_runner import __version__
 from tests.e2e.support import ROOT, run_cli, scenario_file
 
-SMOKE = ROOT / "scenarios" / "smoke.yaml"
-WRITE_READBACK = ROOT / "scenarios" / "write-readback.yaml"
+SMOKE = ROOT / "scenarios" / "smoke.mxgw.yaml"
+WRITE_READBACK = ROOT / "scenarios" / "write-readback.mxgw.yaml"
 
 
 def test_version_is_fast_and_plain() -> None:
@@ -46,7 +46,7 @@ def test_validate_checks_without_connecting() -> None:
     result = run_cli(SMOKE, WRITE_READBACK, "--validate", "--endpoint", "127.0.0.1:1")
     assert result.code == 0, result.output
     assert "ok  " in result.stdout
-    assert "smoke.yaml" in result.stdout and "write-readback.yaml" in result.stdout
+    assert "smoke.mxgw.yaml" in result.stdout and "write-readback.mxgw.yaml" in result.stdout
 
 
 def test_schema_error_is_located_by_line_and_column(tmp_path: Path) -> None:
@@ -117,7 +117,7 @@ def test_plan_lists_every_write_with_variables_resolved() -> None:
 def test_read_only_refuses_scenarios_that_write() -> None:
     result = run_cli(WRITE_READBACK, "--read-only", "--endpoint", "127.0.0.1:1")
     assert result.code == 2
-    assert "write-readback.yaml:" in result.stderr
+    assert "write-readback.mxgw.yaml:" in result.stderr
     assert "--read-only" in result.stderr
 
 
@@ -217,12 +217,12 @@ def test_vars_file_and_var_set_what_a_plan_writes(tmp_path: Path) -> None:
 
 
 def test_a_password_variable_that_is_not_set_is_refused_before_anything_runs() -> None:
-    secured = ROOT / "scenarios" / "secured-write.yaml"
+    secured = ROOT / "scenarios" / "secured-write.mxgw.yaml"
     result = run_cli(
         secured, "--validate", env={"MXGW_OPERATOR_PASSWORD": "", "MXGW_SUPERVISOR_PASSWORD": ""}
     )
     assert result.code == 2
-    assert "secured-write.yaml:14:5: step 3 authenticate: password-env" in result.stderr
+    assert "secured-write.mxgw.yaml:14:5: step 3 authenticate: password-env" in result.stderr
     assert "MXGW_OPERATOR_PASSWORD is not set" in result.stderr
     planned = run_cli(secured, "--plan", env={"MXGW_OPERATOR_PASSWORD": ""})
     assert planned.code == 0, planned.output
