@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import pluggy
 
@@ -18,6 +20,16 @@ from mxgw_runner.errors import PluginError
 from mxgw_runner.steptypes import StepRegistry, StepType
 
 BUILTIN_PLUGINS: tuple[str, ...] = ("mxgw_runner.steps",)
+
+#: Set (to anything but empty or ``0``) to skip installed plugins: only built-ins and
+#: ``--plugin`` modules load (a clean schema, or a run that must not see site plugins).
+DISABLE_AUTOLOAD_ENV = "MXGW_RUN_DISABLE_PLUGIN_AUTOLOAD"
+
+
+def autoload_enabled(env: Mapping[str, str] | None = None) -> bool:
+    """False when :data:`DISABLE_AUTOLOAD_ENV` asks to skip installed (entry-point) plugins."""
+    value = (os.environ if env is None else env).get(DISABLE_AUTOLOAD_ENV, "")
+    return value.strip() in ("", "0")
 
 
 def build_plugin_manager(
@@ -87,8 +99,17 @@ def collect_step_types(pm: pluggy.PluginManager) -> StepRegistry:
     value names the plugin responsible.
     """
     registry = StepRegistry()
-    impls = list(reversed(pm.hook.mxgw_register_steps.get_hookimpls()))
-    builtin_first = sorted(impls, key=lambda impl: impl.plugin_name not in BUILTIN_PLUGINS)
+    impls = pm.hook.mxgw_register_steps.get_hookimpls()
+    # Built-ins in their own order, then plugins by name: the same registry (and the same
+    # published schema) whatever order the installed distributions are found in.
+    builtin_first = sorted(
+        impls,
+        key=lambda impl: (
+            impl.plugin_name not in BUILTIN_PLUGINS,
+            BUILTIN_PLUGINS.index(impl.plugin_name) if impl.plugin_name in BUILTIN_PLUGINS else 0,
+            impl.plugin_name,
+        ),
+    )
     for impl in builtin_first:
         try:
             returned = impl.function()
@@ -116,3 +137,47 @@ def collect_step_types(pm: pluggy.PluginManager) -> StepRegistry:
 def default_registry() -> StepRegistry:
     """The registry of built-in steps only (no entry points): for tests and schema export."""
     return collect_step_types(build_plugin_manager(entry_points=False))
+
+
+@dataclass(frozen=True, slots=True)
+class StepSource:
+    """One registered step and where it comes from, for ``mxgw-run --list-steps``."""
+
+    name: str
+    source: str
+    description: str
+
+
+def plugin_source(pm: pluggy.PluginManager, plugin_name: str) -> str:
+    """``builtin``, ``NAME (DIST VERSION: MODULE)`` for an installed plugin, or
+    ``MODULE (--plugin)`` for one named on the command line."""
+    if plugin_name in BUILTIN_PLUGINS:
+        return "builtin"
+    plugin = pm.get_plugin(plugin_name)
+    for loaded, dist in pm.list_plugin_distinfo():
+        if loaded is plugin:
+            module = getattr(plugin, "__name__", plugin_name)
+            return f"{plugin_name} ({dist.metadata['name']} {dist.version}: {module})"
+    return f"{plugin_name} (--plugin)"
+
+
+def step_sources(pm: pluggy.PluginManager, registry: StepRegistry) -> list[StepSource]:
+    """Every registered step with its source and the first line of its description."""
+    rows = []
+    for step_type in registry:
+        lines = step_type.description.strip().splitlines()
+        source = plugin_source(pm, registry.owner(step_type.name))
+        rows.append(StepSource(step_type.name, source, lines[0] if lines else ""))
+    return rows
+
+
+def format_step_sources(rows: Sequence[StepSource]) -> str:
+    """Aligned columns: step, source, description (one line each)."""
+    name_width = max((len(r.name) for r in rows), default=4)
+    source_width = max((len(r.source) for r in rows), default=6)
+    lines = [f"{'step':<{name_width}}  {'source':<{source_width}}  description"]
+    lines += [
+        f"{r.name:<{name_width}}  {r.source:<{source_width}}  {r.description}".rstrip()
+        for r in rows
+    ]
+    return "\n".join(lines) + "\n"

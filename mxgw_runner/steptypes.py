@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 #: Keys every step may carry beside its step key.
 COMMON_STEP_KEYS: tuple[str, ...] = ("name", "timeout")
 
+#: Owner names that mean "the runner itself" in registry messages.
+_BUILTIN_OWNERS = frozenset({"<builtin>", "mxgw_runner.steps"})
+
 
 @dataclass(frozen=True, slots=True)
 class StepOutcome:
@@ -111,6 +114,15 @@ class StepContext(Protocol):
         """The item handle ``add-item`` obtained for an alias (or item reference)."""
         ...
 
+    async def client(self) -> Any:
+        """The run's ``mxgateway.GatewayClient``, connected on first use.
+
+        Its ``options`` carry the endpoint, transport and API key of the run (with
+        ``--simulate``, the embedded simulator's): what a plugin needs to reach a service
+        served next to the gateway.
+        """
+        ...
+
     def get_var(self, name: str) -> Any:
         """A variable's current value (raises KeyError if unknown)."""
         ...
@@ -178,9 +190,10 @@ class StepRegistry:
         if name in COMMON_STEP_KEYS:
             raise PluginError(f"plugin {plugin!r}: step name {name!r} is reserved")
         if name in self._types:
+            owner = self._owners[name]
+            taken_by = f"built-in {owner!r}" if owner in _BUILTIN_OWNERS else f"plugin {owner!r}"
             raise PluginError(
-                f"plugin {plugin!r} registers step {name!r}, "
-                f"already registered by {self._owners[name]!r}"
+                f"plugin {plugin!r} registers step {name!r}, already registered by {taken_by}"
             )
         self._types[name] = step_type
         self._owners[name] = plugin

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import argparse
 
     from mxgw_runner.reports import ReportWriter
+    from mxgw_runner.steptypes import StepRegistry
 
 EXIT_OK, EXIT_SIGINT = 0, 130
 
@@ -87,16 +88,30 @@ def _report_writers(pm: Any) -> list[ReportWriter]:
     return writers
 
 
+def _print_registry(args: argparse.Namespace, pm: Any, registry: StepRegistry) -> int:
+    """``--print-schema`` / ``--list-steps``: what the loaded plugins make of the language."""
+    if args.print_schema:
+        from mxgw_runner.schema import build_scenario_schema
+        from mxgw_runner.schemas import render
+
+        sys.stdout.write(render(build_scenario_schema(registry)))
+    if args.list_steps:
+        from mxgw_runner.plugins import format_step_sources, step_sources
+
+        sys.stdout.write(format_step_sources(step_sources(pm, registry)))
+    return EXIT_OK
+
+
 def _main(argv: list[str]) -> int:
     if argv == ["--version"]:  # answered before any plugin is loaded
         print(f"{PROG} {__version__}")
         return EXIT_OK
     from mxgw_runner.errors import PluginError
-    from mxgw_runner.plugins import build_plugin_manager, collect_step_types
+    from mxgw_runner.plugins import autoload_enabled, build_plugin_manager, collect_step_types
     from mxgw_runner.redact import Redactor
 
     try:
-        pm = build_plugin_manager(plugin_modules(argv), entry_points=False)
+        pm = build_plugin_manager(plugin_modules(argv), entry_points=autoload_enabled())
         registry = collect_step_types(pm)
         writers = _report_writers(pm)
     except PluginError as exc:
@@ -110,6 +125,8 @@ def _main(argv: list[str]) -> int:
             "would show it); put it in an environment variable and name that variable with "
             "--api-key-env NAME"
         )
+    if args.print_schema or args.list_steps:
+        return _print_registry(args, pm, registry)
     from mxgw_runner.reports.html import HtmlReportWriter
 
     for writer in writers:
@@ -128,9 +145,7 @@ def _main(argv: list[str]) -> int:
     if problems or diagnostics:
         _err(f"{len(problems) + len(diagnostics)} problem(s); nothing was run")
         return EXIT_USAGE
-    refused = preflight(
-        scenarios, registry, read_only=args.read_only, need_passwords=not args.plan
-    )
+    refused = preflight(scenarios, registry, read_only=args.read_only, need_passwords=not args.plan)
     for line in refused:
         print(line, file=sys.stderr)
     if refused:
@@ -167,8 +182,4 @@ def _main(argv: list[str]) -> int:
         redactor.add(scenario.secret_values)
     from mxgw_runner.cli.run import run_scenarios
 
-    return asyncio.run(
-        run_scenarios(args, selected, registry, pm, connection, redactor, writers)
-    )
-
-
+    return asyncio.run(run_scenarios(args, selected, registry, pm, connection, redactor, writers))

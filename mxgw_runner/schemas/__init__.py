@@ -18,5 +18,5 @@ def load_packaged(name: str) -> dict[str, Any]:
 
 
 def render(schema: dict[str, Any]) -> str:
-    """Canonical text of a schema file (2-space indent, trailing newline)."""
-    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+    """Canonical text of a schema file (sorted keys, 2-space indent, trailing newline)."""
+    return json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"

@@ -104,7 +104,7 @@ def test_clashing_step_names_name_both_plugins(plugin_dir: Path) -> None:
     with pytest.raises(
         PluginError,
         match=r"plugin 'mxgw_test_plugin_clash' registers step 'write', "
-        r"already registered by 'mxgw_runner\.steps'",
+        r"already registered by built-in 'mxgw_runner\.steps'",
     ):
         collect_step_types(pm)
 
