@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from mxgw_runner import __version__
 from mxgw_runner.cli.args import EXIT_USAGE, PROG, build_parser, plugin_modules, report_dest
 from mxgw_runner.cli.checks import preflight
-from mxgw_runner.cli.discovery import discover, load_all, select, split_simulate
+from mxgw_runner.cli.discovery import discover, load_all, select, shard, split_simulate
 from mxgw_runner.cli.plan import print_plan
 
 if TYPE_CHECKING:
@@ -152,6 +152,15 @@ def _main(argv: list[str]) -> int:
         _err(f"{len(refused)} problem(s); nothing was run")
         return EXIT_USAGE
     selected = select(scenarios, args.tag, args.skip_tag)
+    if args.shard is not None:
+        index, count = args.shard
+        before = len(selected)
+        selected = shard(selected, index, count)
+        if not selected and not args.validate:
+            _err(
+                f"--shard {index}/{count}: none of the {before} selected scenario(s) falls in "
+                "this shard; nothing to run"
+            )
     if args.validate:
         for scenario in scenarios:
             print(f"ok  {scenario.path} — {scenario.name} ({len(scenario.steps)} steps)")

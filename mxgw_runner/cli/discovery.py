@@ -97,3 +97,19 @@ def select(
     return out
 
 
+
+
+def shard(scenarios: Sequence[Scenario], index: int, count: int) -> list[Scenario]:
+    """The ``index``-th (1-based) of ``count`` disjoint parts of ``scenarios`` (``--shard``).
+
+    The scenarios are sorted by path (ties keep their input order) and dealt out in
+    turn: the k-th in that order goes to shard ``k % count + 1``. Every machine that
+    runs the same command over the same files computes the same split, so shards
+    ``1/N`` … ``N/N`` cover every scenario exactly once, and their sizes differ by at
+    most one (a hash of the path would keep a file in its shard as files are added,
+    but can leave one shard with many and another with none). Each shard runs in
+    input order.
+    """
+    ordered = sorted(range(len(scenarios)), key=lambda i: (str(scenarios[i].path), i))
+    mine = {position for k, position in enumerate(ordered) if k % count == index - 1}
+    return [s for i, s in enumerate(scenarios) if i in mine]

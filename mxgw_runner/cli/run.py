@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from mxgw_runner.model import Scenario
     from mxgw_runner.redact import Redactor
     from mxgw_runner.reports import ReportWriter
-    from mxgw_runner.reports.console import ConsoleReporter
+    from mxgw_runner.reports.console import ConsoleReporter, RunProgress
     from mxgw_runner.steptypes import StepRegistry
 
 EXIT_SIGINT = 130
@@ -29,56 +30,118 @@ def _err(message: str) -> None:
     print(f"{PROG}: {message}", file=sys.stderr)
 
 
-#: On a terminal, a step still running after this many seconds gets a progress line,
-#: and another every as many seconds again.
-PROGRESS_EVERY = 10.0
+#: Seconds between redraws of the live progress line (its elapsed time).
+LIVE_EVERY = 1.0
+#: Off a terminal with ``--jobs`` above 1 (scenario lines come only as each finishes), a
+#: plain ``progress:`` line this often shows the run is alive.
+PLAIN_EVERY = 30.0
+
+_NOT_PASSED = ("failed", "error", "interrupted")
 
 
 class ConsolePlugin:
-    """Streams the run to the console through the engine's hooks (steps never print)."""
+    """Streams the run to the console through the engine's hooks (steps never print).
 
-    def __init__(self, reporter: ConsoleReporter, *, progress: bool = False) -> None:
+    With one job, each line is printed as it happens. With more, each scenario's lines
+    are held and printed as one block when it finishes, so scenarios never interleave.
+    The counts of :class:`RunProgress` follow the same hooks.
+    """
+
+    def __init__(
+        self, reporter: ConsoleReporter, progress: RunProgress, *, jobs: int = 1
+    ) -> None:
         self.reporter = reporter
-        self.seen: set[str] = set()
         self.progress = progress
-        self._ticker: asyncio.TimerHandle | None = None
+        self.jobs = jobs
+        self.seen: set[str] = set()
+        self._blocks: dict[int, ConsoleReporter] = {}
+        self._steps_counted: dict[int, int] = {}
+
+    def _for(self, scenario: Any) -> ConsoleReporter:
+        return self._blocks.get(id(scenario), self.reporter)
 
     @hookimpl
     def mxgw_scenario_start(self, scenario: Any) -> None:
-        """Print the scenario's header."""
+        """Print (or hold) the scenario's header; the progress line lists it as running."""
+        key = id(scenario)
         self.seen.add(str(scenario.path))
-        self.reporter.scenario_started(str(scenario.path), scenario.name)
-
-    @hookimpl
-    def mxgw_step_start(self, scenario: Any, step: Any, index: int) -> None:
-        """On a terminal, arrange progress lines for a step that runs long."""
-        if self.progress:
-            started = time.monotonic()
-            label = f"{index:02d} {step.kind}"
-            loop = asyncio.get_running_loop()
-
-            def tick() -> None:
-                elapsed = time.monotonic() - started
-                self.reporter.stream.write(f"  … {label} still running ({elapsed:.0f} s)\n")
-                self.reporter.stream.flush()
-                self._ticker = loop.call_later(PROGRESS_EVERY, tick)
-
-            self._ticker = loop.call_later(PROGRESS_EVERY, tick)
+        if self.jobs > 1:
+            self._blocks[key] = self.reporter.block()
+        self._steps_counted[key] = 0
+        self.progress.running[key] = scenario.name or Path(str(scenario.path)).name
+        self._for(scenario).scenario_started(str(scenario.path), scenario.name)
+        self.reporter.refresh()
 
     @hookimpl
     def mxgw_step_finish(self, scenario: Any, step: Any, result: Any) -> None:
-        """Print the step's line as soon as it has a result."""
-        if self._ticker is not None:
-            self._ticker.cancel()
-            self._ticker = None
-        self.reporter.step_finished(result, file=str(scenario.path))
+        """Print (or hold) the step's line as soon as it has a result."""
+        self._for(scenario).step_finished(result, file=str(scenario.path))
+        if "." not in result.label:  # a top-level step (nested ones are part of it)
+            key = id(scenario)
+            self._steps_counted[key] = self._steps_counted.get(key, 0) + 1
+            self.progress.steps_done += 1
+            self.reporter.refresh()
 
     @hookimpl
     def mxgw_scenario_finish(self, scenario: Any, result: Any) -> None:
-        """Print the cleanup actions and the scenario's outcome."""
+        """Print the cleanup actions and the scenario's outcome (the whole block, with jobs)."""
+        key = id(scenario)
+        reporter = self._for(scenario)
         for entry in result.cleanup:
-            self.reporter.cleanup_finished(entry)
-        self.reporter.scenario_finished(result)
+            reporter.cleanup_finished(entry)
+        reporter.scenario_finished(result)
+        progress = self.progress
+        progress.running.pop(key, None)
+        progress.scenarios_done += 1
+        progress.steps_done += max(0, len(scenario.steps) - self._steps_counted.pop(key, 0))
+        if str(result.status) in _NOT_PASSED:
+            progress.failed += 1
+        block = self._blocks.pop(key, None)
+        if block is not None:
+            block.emit_block()
+        else:
+            self.reporter.refresh()
+
+
+def _is_terminal(stream: Any) -> bool:
+    """A terminal that understands ``\\r`` and erase-to-end-of-line."""
+    try:
+        tty = bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+    return tty and os.environ.get("TERM", "") != "dumb"
+
+
+def _start_ticker(
+    reporter: ConsoleReporter, progress: RunProgress, jobs: int
+) -> Callable[[], None]:
+    """Redraw the live line every second on a terminal; off one with jobs, print a plain
+    ``progress:`` line every :data:`PLAIN_EVERY` seconds. Returns a stopper."""
+    loop = asyncio.get_running_loop()
+    handle: list[asyncio.TimerHandle] = []
+    if reporter.live is not None:
+        every = LIVE_EVERY
+
+        def tick() -> None:
+            reporter.refresh()
+            handle[:] = [loop.call_later(every, tick)]
+
+    elif jobs > 1 and reporter.verbosity > 0:
+        every = PLAIN_EVERY
+
+        def tick() -> None:
+            reporter.emit([f"progress: {progress.describe()}"])
+            handle[:] = [loop.call_later(every, tick)]
+
+    else:
+        return lambda: None
+    handle.append(loop.call_later(every, tick))
+
+    def stop() -> None:
+        for timer in handle:
+            timer.cancel()
+
+    return stop
 
 
 async def run_scenarios(
@@ -98,11 +161,24 @@ async def run_scenarios(
     from mxgw_runner.engine.signals import Interrupts, installed
     from mxgw_runner.errors import ScenarioError
     from mxgw_runner.exitcodes import exit_code_for
-    from mxgw_runner.reports.console import NORMAL, QUIET, VERBOSE, ConsoleReporter
+    from mxgw_runner.reports.console import (
+        NORMAL,
+        QUIET,
+        VERBOSE,
+        ConsoleReporter,
+        LiveLine,
+        RunProgress,
+    )
 
     verbosity = QUIET if args.quiet else VERBOSE if args.verbose else NORMAL
+    jobs = getattr(args, "jobs", 1)
     reporter = ConsoleReporter(sys.stdout, verbosity=verbosity, redactor=redactor)
-    console = ConsolePlugin(reporter, progress=verbosity > QUIET and sys.stdout.isatty())
+    progress = RunProgress(
+        len(scenarios), sum(len(s.steps) for s in scenarios), clock=time.monotonic
+    )
+    if _is_terminal(sys.stdout):
+        reporter.live = LiveLine(sys.stdout, progress)
+    console = ConsolePlugin(reporter, progress, jobs=jobs)
     pm.register(console, name="mxgw-run-console")
     interrupts = Interrupts()
     with installed(interrupts):
@@ -130,9 +206,18 @@ async def run_scenarios(
                 fail_fast=args.fail_fast,
                 assume_yes=args.assume_yes,
                 endpoint=connection.endpoint,
+                jobs=jobs,
             )
             engine = Engine(registry, pm, options, redactor=redactor, interrupts=interrupts)
-            result = await engine.run(scenarios)
+            stop_ticker = _start_ticker(reporter, progress, jobs)
+            try:
+                result = await engine.run(scenarios)
+            finally:
+                stop_ticker()
+                if reporter.live is not None:
+                    reporter.live.clear()
+                    reporter.live = None
+                    reporter.emit([])
         for scenario_result in result.scenarios:
             if scenario_result.file not in console.seen:
                 reporter.scenario_started(scenario_result.file, scenario_result.name)

@@ -1,9 +1,10 @@
-"""The engine: runs scenarios in order, with one gateway connection and one signal state.
+"""The engine: runs scenarios, one at a time or ``jobs`` at once, with one gateway connection.
 
 One :class:`Engine` per ``mxgw-run`` invocation holds the gateway connection
 (opened before the first scenario), the plugin manager, the redactor and the
 signal state; each scenario is a :class:`~mxgw_runner.engine.scenario.ScenarioRun`
-with its own variables, cleanup stack and session.
+with its own variables, cleanup stack and session, run in a task of its own. The
+results keep the input order whatever order the scenarios finish in.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from mxgw_runner.engine.signals import Interrupts
 from mxgw_runner.engine.state import StepUsageError
 from mxgw_runner.model import Scenario
 from mxgw_runner.redact import Redactor
-from mxgw_runner.results import Outcome, RunResult
+from mxgw_runner.results import Outcome, RunResult, ScenarioResult
 from mxgw_runner.steptypes import StepRegistry
 
 Connector = Callable[[], Awaitable[Any]]
@@ -42,6 +43,8 @@ class EngineOptions:
     assume_yes: bool = False
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     endpoint: str | None = None
+    #: How many scenarios may run at once (``--jobs``).
+    jobs: int = 1
 
 
 def _now() -> datetime:
@@ -69,6 +72,7 @@ class Engine:
         self.result = RunResult(tool_version=__version__, start=_now(), endpoint=options.endpoint)
         self._client: Any = None
         self._connect_error: str | None = None
+        self._stop_reason: str | None = None
         self._client_lock = asyncio.Lock()
 
     async def client(self) -> Any:
@@ -106,33 +110,68 @@ class Engine:
         return None
 
     async def run(self, scenarios: Sequence[Scenario]) -> RunResult:
-        """Run every scenario in order; the result is complete even when interrupted."""
-        stop_reason: str | None = None
+        """Run every scenario (up to ``jobs`` at once); the result lists them in input order
+        and is complete even when interrupted."""
+        slots: list[ScenarioResult | None] = [None] * len(scenarios)
         try:
             needs_gateway = any(
                 step.kind == "open-session" for scenario in scenarios for step in scenario.walk()
             )
+            stop_reason: str | None = None
             if needs_gateway and self.options.connect is not None:
                 stop_reason = await self._connect_first()
-            for scenario in scenarios:
-                if stop_reason is None and self.interrupts.interrupted:
-                    stop_reason = f"not run: interrupted by {self.interrupts.signal_name()}"
-                if stop_reason is not None:
-                    status = Outcome.SKIPPED
-                    if self._connect_error is not None:
-                        status = Outcome.ERROR
-                    self.result.scenarios.append(skipped_scenario(scenario, stop_reason, status))
-                    continue
-                self.redactor.add(scenario.secret_values)
-                outcome = await ScenarioRun(self, scenario).execute()
-                self.result.scenarios.append(outcome)
-                if self.options.fail_fast and outcome.status in (Outcome.FAILED, Outcome.ERROR):
-                    stop_reason = "not run: --fail-fast after a failure"
+            if stop_reason is None:
+                await self._run_pool(scenarios, slots)
         finally:
-            await self.close()
-            self.result.end = _now()
-            if self.interrupts.interrupted:
-                self.result.interrupted_by = self.interrupts.signal_name()
+            try:
+                await self.close()
+            finally:
+                self._fill(scenarios, slots)
+                self.result.end = _now()
+                if self.interrupts.interrupted:
+                    self.result.interrupted_by = self.interrupts.signal_name()
         return self.result
 
+    async def _run_pool(
+        self, scenarios: Sequence[Scenario], slots: list[ScenarioResult | None]
+    ) -> None:
+        """Start scenarios in input order, at most ``jobs`` running, until all ran or a
+        signal or ``--fail-fast`` stops the starting (running ones always finish)."""
+        pending = iter(enumerate(scenarios))
 
+        async def worker() -> None:
+            for index, scenario in pending:
+                if self._stop_reason is not None or self.interrupts.interrupted:
+                    return
+                self.redactor.add(scenario.secret_values)
+                outcome = await ScenarioRun(self, scenario).execute()
+                slots[index] = outcome
+                if self.options.fail_fast and outcome.status in (Outcome.FAILED, Outcome.ERROR):
+                    self._stop_reason = "not run: --fail-fast after a failure"
+
+        workers = max(1, min(self.options.jobs, len(scenarios)))
+        if workers == 1:
+            await worker()  # in the caller's task, as a plain sequential run
+            return
+        tasks = [asyncio.get_running_loop().create_task(worker()) for _ in range(workers)]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _fill(self, scenarios: Sequence[Scenario], slots: list[ScenarioResult | None]) -> None:
+        """Put every result in the run's result, in input order; say why the rest did not run."""
+        for scenario, outcome in zip(scenarios, slots, strict=True):
+            if outcome is None:
+                status = Outcome.SKIPPED
+                reason = self._stop_reason
+                if self._connect_error is not None:
+                    status, reason = Outcome.ERROR, self._connect_error
+                elif self.interrupts.interrupted:
+                    reason = f"not run: interrupted by {self.interrupts.signal_name()}"
+                elif reason is None:
+                    reason = "not run: the run was cancelled"
+                outcome = skipped_scenario(scenario, reason, status)
+            self.result.scenarios.append(outcome)

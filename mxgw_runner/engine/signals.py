@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 #: Exit codes for a run stopped by a signal (128 + the signal number, as shells do).
 EXIT_SIGINT = 130
@@ -29,16 +29,47 @@ HANDLED = tuple(
 )
 
 
+def _owner() -> asyncio.Task[object] | None:
+    """The task running the caller: each scenario runs in its own, with ``--jobs``."""
+    try:
+        return asyncio.current_task()
+    except RuntimeError:  # no running loop (set from plain code, e.g. a test's setup)
+        return None
+
+
 @dataclass(slots=True)
 class Interrupts:
-    """What signals arrived, and which task each should cancel now."""
+    """What signals arrived, and which tasks each should cancel now.
+
+    With ``--jobs N`` several scenarios run at once, each in a task of its own; each
+    registers its steps task and then its cleanup task through :attr:`steps_task` and
+    :attr:`cleanup_task`, which are kept per calling task. The first signal cancels the
+    steps of every running scenario; a second Ctrl-C cancels every cleanup.
+    """
 
     received: signal.Signals | None = None
     count: int = 0
     abandon_cleanup: bool = False
-    #: The task the next signal cancels: the steps first, then the cleanup.
-    steps_task: asyncio.Task[object] | None = None
-    cleanup_task: asyncio.Task[object] | None = None
+    _steps: dict[object, asyncio.Task[object]] = field(default_factory=dict)
+    _cleanups: dict[object, asyncio.Task[object]] = field(default_factory=dict)
+
+    @property
+    def steps_task(self) -> asyncio.Task[object] | None:
+        """The calling task's steps task, which the first signal cancels."""
+        return self._steps.get(_owner())
+
+    @steps_task.setter
+    def steps_task(self, task: asyncio.Task[object] | None) -> None:
+        _register(self._steps, task)
+
+    @property
+    def cleanup_task(self) -> asyncio.Task[object] | None:
+        """The calling task's cleanup task, which a second Ctrl-C cancels."""
+        return self._cleanups.get(_owner())
+
+    @cleanup_task.setter
+    def cleanup_task(self, task: asyncio.Task[object] | None) -> None:
+        _register(self._cleanups, task)
 
     @property
     def interrupted(self) -> bool:
@@ -61,13 +92,25 @@ class Interrupts:
         self.count += 1
         if self.received is None:
             self.received = signum
-            if self.steps_task is not None and not self.steps_task.done():
-                self.steps_task.cancel()
+            for task in list(self._steps.values()):
+                if not task.done():
+                    task.cancel()
         elif signum == signal.SIGINT or self.count > 2:
             # A second Ctrl-C (or a third signal of any kind) gives up on cleanup.
             self.abandon_cleanup = True
-            if self.cleanup_task is not None and not self.cleanup_task.done():
-                self.cleanup_task.cancel()
+            for task in list(self._cleanups.values()):
+                if not task.done():
+                    task.cancel()
+
+
+def _register(
+    tasks: dict[object, asyncio.Task[object]], task: asyncio.Task[object] | None
+) -> None:
+    owner = _owner()
+    if task is None:
+        tasks.pop(owner, None)
+    else:
+        tasks[owner] = task
 
 
 @contextlib.contextmanager

@@ -9,7 +9,9 @@ when the stream's encoding cannot show the symbols.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
 from mxgw_runner.matching import format_value, quality_name
@@ -101,6 +103,28 @@ class ConsoleReporter:
         self.dash = "—" if self.unicode else "-"
         self._header_pending: str | None = None
         self._gone = False
+        #: The live progress line (on a terminal), cleared before and redrawn after output.
+        self.live: LiveLine | None = None
+        #: Lines held back for :meth:`emit_block` (a block reporter, see :meth:`block`).
+        self._held: list[str] | None = None
+        self._parent: ConsoleReporter | None = None
+
+    def block(self) -> ConsoleReporter:
+        """A reporter for one scenario that holds its lines until :meth:`emit_block`, so
+        scenarios running at once (``--jobs``) print whole blocks that never interleave."""
+        child = ConsoleReporter(
+            self.stream, verbosity=self.verbosity, unicode=self.unicode, redactor=self.redactor
+        )
+        child._held = []
+        child._parent = self
+        return child
+
+    def emit_block(self) -> None:
+        """Print the lines a block reporter held, in one piece."""
+        if self._held is None or self._parent is None:
+            return
+        lines, self._held = self._held, []
+        self._parent.emit(lines)
 
     def _write(self, text: str) -> None:
         text = self.redactor.text(text).translate(_CONTROLS)
@@ -111,16 +135,33 @@ class ConsoleReporter:
             text.encode(encoding)
         except (UnicodeEncodeError, LookupError):
             text = text.encode(encoding, "replace").decode(encoding, "replace")
+        if self._held is not None:
+            self._held.append(text)
+            return
+        self.emit([text])
+
+    def emit(self, lines: list[str]) -> None:
+        """Write finished lines (already masked), around the live progress line if any."""
         if self._gone:
             return
         try:
-            self.stream.write(text + "\n")
+            if self.live is not None:
+                self.live.clear()
+            if lines:
+                self.stream.write("".join(line + "\n" for line in lines))
+            if self.live is not None:
+                self.live.draw()
             self.stream.flush()
         except (BrokenPipeError, ValueError):
             # The reader went away (``mxgw-run ... | head``) or closed the stream: the run,
             # its cleanup and its reports go on; only the console is silent from here.
             self._gone = True
             _silence(self.stream)
+
+    def refresh(self) -> None:
+        """Redraw the live progress line (elapsed time, counts)."""
+        if self.live is not None:
+            self.emit([])
 
     def _flush_header(self) -> None:
         if self._header_pending is not None:
@@ -209,6 +250,80 @@ class ConsoleReporter:
         if exit_code is not None:
             line += f" (exit code {exit_code})"
         self._write(line)
+
+
+class LiveLine:
+    """The single progress line of a run on a terminal, rewritten in place with ``\\r``.
+
+    It is drawn after other output and erased (``\\r`` and erase-to-end-of-line) before
+    the next, so the scrolling lines above it are never mixed with it. Cut to the
+    terminal's width: a line that wrapped could not be rewritten.
+    """
+
+    def __init__(
+        self, stream: TextIO, progress: RunProgress, *, width: Callable[[], int] | None = None
+    ) -> None:
+        self.stream = stream
+        self.progress = progress
+        self._width = width or (lambda: shutil.get_terminal_size((80, 24)).columns)
+        self.shown = False
+
+    def draw(self) -> None:
+        """Write the line (the cursor stays at its end)."""
+        text = self.progress.describe().translate(_CONTROLS)
+        width = max(10, self._width() - 1)
+        if len(text) > width:
+            text = text[: width - 1] + "…"
+        encoding = getattr(self.stream, "encoding", None) or "utf-8"
+        text = text.encode(encoding, "replace").decode(encoding, "replace")
+        self.stream.write("\r" + text + "\x1b[K")
+        self.shown = True
+
+    def clear(self) -> None:
+        """Erase the line, leaving the cursor at the start of it."""
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.shown = False
+
+
+class RunProgress:
+    """Counts for the progress line: scenarios and steps done of the total, scenarios that
+    did not pass so far, elapsed time, and the scenarios running now.
+
+    A step counts once it has a result, skipped ones included (the steps a scenario
+    did not reach count when it finishes); only top-level steps count, so the total is
+    known before the run (a ``for-each`` pass is part of its step). "failed" counts
+    scenarios failed, in error or interrupted, as the summary line does.
+    """
+
+    def __init__(self, scenarios: int, steps: int, *, clock: Callable[[], float]) -> None:
+        self.scenarios = scenarios
+        self.steps = steps
+        self.scenarios_done = 0
+        self.steps_done = 0
+        self.failed = 0
+        self.running: dict[int, str] = {}
+        self._clock = clock
+        self._started = clock()
+
+    def describe(self) -> str:
+        """``3/8 scenarios, 41/96 steps, 1 failed, 12 s; running: smoke, pumps``."""
+        elapsed = self._clock() - self._started
+        text = (
+            f"{self.scenarios_done}/{self.scenarios} scenarios, "
+            f"{self.steps_done}/{self.steps} steps, {self.failed} failed, "
+            f"{_elapsed(elapsed)}"
+        )
+        if self.running:
+            text += "; running: " + ", ".join(self.running.values())
+        return text
+
+
+def _elapsed(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes} m {rest:02d} s"
 
 
 def _observed(step: StepResult) -> str:
