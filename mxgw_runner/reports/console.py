@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from collections.abc import Callable
 from typing import TextIO
 
@@ -19,6 +20,9 @@ from mxgw_runner.redact import Redactor
 from mxgw_runner.results import CleanupResult, Outcome, RunResult, ScenarioResult, StepResult
 
 QUIET, NORMAL, VERBOSE = 0, 1, 2
+
+#: Seconds between two redraws of the live progress line for counts alone.
+REDRAW_EVERY = 0.1
 
 _UNICODE_MARKS = {
     Outcome.PASSED: "✓",
@@ -108,6 +112,7 @@ class ConsoleReporter:
         #: Lines held back for :meth:`emit_block` (a block reporter, see :meth:`block`).
         self._held: list[str] | None = None
         self._parent: ConsoleReporter | None = None
+        self._drawn = 0.0
 
     def block(self) -> ConsoleReporter:
         """A reporter for one scenario that holds its lines until :meth:`emit_block`, so
@@ -159,9 +164,13 @@ class ConsoleReporter:
             _silence(self.stream)
 
     def refresh(self) -> None:
-        """Redraw the live progress line (elapsed time, counts)."""
+        """Redraw the live progress line (elapsed time, counts), at most every
+        :data:`REDRAW_EVERY` seconds: a fast run must not spend its time on the terminal."""
         if self.live is not None:
-            self.emit([])
+            now = time.monotonic()
+            if now - self._drawn >= REDRAW_EVERY:
+                self._drawn = now
+                self.emit([])
 
     def _flush_header(self) -> None:
         if self._header_pending is not None:

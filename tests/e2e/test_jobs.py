@@ -1,0 +1,184 @@
+"""``mxgw-run --jobs N`` against a real simulator process: scenarios overlap, each in its own
+session, every session is closed, the reports keep the input order and the console prints
+each scenario as one block."""
+
+from __future__ import annotations
+
+import re
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from mxgw_sim.generated import mxgw_sim_control_pb2 as cpb
+from mxgw_sim.testing import ADMIN_KEY, SimProcess
+
+from .support import LiveRun, run_cli, scenario_file, sim_args
+
+#: Holds its session open for a moment, so scenarios run with --jobs overlap.
+HOLDING = """
+    name: job {n}
+    steps:
+      - open-session: {{client-session-name: {client}}}
+      - register: {{}}
+      - add-item: {{item: Pump101.Speed.PV, as: pv}}
+      - advise: pv
+      - expect-event: {{item: pv, data-change: {{quality: good}}}}
+      - wait: {hold}
+"""
+
+#: Never gets the value it waits for: stays in its expect-event until interrupted.
+STUCK = """
+    name: stuck {n}
+    timeouts: {{step: 60s, cleanup: 10s}}
+    steps:
+      - open-session: {{client-session-name: {client}}}
+      - register: {{}}
+      - add-item: {{item: Pump101.Speed.PV, as: pv}}
+      - advise: pv
+      - expect-event: {{item: pv, data-change: {{value: -12345}}, within: 60s}}
+"""
+
+
+def _ours(sim: SimProcess, client: str) -> list[cpb.SessionInfo]:
+    return [s for s in sim.list_sessions(ADMIN_KEY) if s.client_name == client]
+
+
+def _watch_peak(sim: SimProcess, client: str, run: LiveRun, timeout: float = 60.0) -> int:
+    """The most sessions of ``client`` seen open at once while ``run`` is going."""
+    peak = 0
+    deadline = time.monotonic() + timeout
+    while run.process.poll() is None:
+        assert time.monotonic() < deadline, "mxgw-run still going"
+        peak = max(peak, len(_ours(sim, client)))
+        time.sleep(0.02)  # sampling the session count, not waiting for an outcome
+    return peak
+
+
+def _blocks(stdout: str) -> list[list[str]]:
+    """The console's scenario blocks: a header line and the indented lines under it."""
+    blocks: list[list[str]] = []
+    for line in stdout.splitlines():
+        if line and not line.startswith(" "):
+            blocks.append([line])
+        elif blocks:
+            blocks[-1].append(line)
+    return [b for b in blocks if " — " in b[0]]
+
+
+def test_four_jobs_over_eight_scenarios_overlap_and_close_every_session(
+    sim: SimProcess,
+    no_leaked_sessions: None,
+    live_run: Callable[..., LiveRun],
+    tmp_path: Path,
+) -> None:
+    client = "jobs-overlap"
+    for n in range(8):
+        text = HOLDING.format(n=n, client=client, hold="400ms")
+        scenario_file(tmp_path / "s", f"s{n}.yaml", text)
+    run = live_run(tmp_path / "s", *sim_args(sim), "--jobs", "4", report=tmp_path / "r.json")
+    peak = _watch_peak(sim, client, run)
+    result = run.finish()
+
+    assert result.code == 0, result.output
+    assert 1 < peak <= 4  # really at once, and never more than --jobs
+    assert _ours(sim, client) == []
+    assert result.report is not None
+    scenarios = result.report["scenarios"]
+    assert [s["name"] for s in scenarios] == [f"job {n}" for n in range(8)]
+    assert {s["status"] for s in scenarios} == {"passed"}
+    assert all(s["cleanup"][-1]["action"] == "close-session" for s in scenarios)
+    # Each scenario's lines come as one block: header, its steps, cleanup, outcome.
+    blocks = _blocks(result.stdout)
+    assert len(blocks) == 8
+    for block in blocks:
+        n = re.search(r"job (\d)", block[0])
+        assert n is not None, block
+        assert block[-1].strip().startswith("PASSED in"), block
+        assert sum("open-session" in line for line in block) == 1
+        assert sum(line.strip().startswith("✓ 0") for line in block) == 6, block
+    assert result.stdout.splitlines()[-1] == "8 scenarios: 8 passed (exit code 0)"
+
+
+def test_fail_fast_with_jobs_lets_running_scenarios_finish_and_starts_no_more(
+    sim: SimProcess, no_leaked_sessions: None, tmp_path: Path
+) -> None:
+    client = "jobs-fail-fast"
+    failing = """
+        name: fails at once
+        steps:
+          - open-session: {client-session-name: jobs-fail-fast}
+          - register: {}
+          - add-item: {item: Pump101.Speed.PV, as: pv}
+          - advise: pv
+          - expect-event: {item: pv, data-change: {value: -12345}, within: 50ms}
+    """
+    scenario_file(tmp_path, "a.yaml", failing)
+    scenario_file(tmp_path, "b.yaml", HOLDING.format(n=1, client=client, hold="1s"))
+    scenario_file(tmp_path, "c.yaml", HOLDING.format(n=2, client=client, hold="1ms"))
+    scenario_file(tmp_path, "d.yaml", HOLDING.format(n=3, client=client, hold="1ms"))
+    paths = [tmp_path / f"{x}.yaml" for x in "abcd"]
+    result = run_cli(
+        *paths, *sim_args(sim), "--jobs", "2", "--fail-fast", report=tmp_path / "r.json"
+    )
+
+    assert result.code == 1, result.output
+    statuses = [s["status"] for s in result.report["scenarios"]] if result.report else []
+    assert statuses == ["failed", "passed", "skipped", "skipped"]
+    skipped = result.scenario(2)
+    assert skipped["message"] == "not run: --fail-fast after a failure"
+    assert [c["status"] for c in result.scenario(1)["cleanup"]] == ["passed"] * 4
+    assert _ours(sim, client) == []
+
+
+def test_sigint_interrupts_every_running_scenario_and_cleans_up_all(
+    sim: SimProcess,
+    no_leaked_sessions: None,
+    live_run: Callable[..., LiveRun],
+    tmp_path: Path,
+) -> None:
+    client = "jobs-sigint"
+    for n in range(4):
+        scenario_file(tmp_path / "s", f"s{n}.yaml", STUCK.format(n=n, client=client))
+    run = live_run(tmp_path / "s", *sim_args(sim), "--jobs", "3", report=tmp_path / "r.json")
+    # Wait until three scenarios are in their wait (advised), then interrupt.
+    deadline = time.monotonic() + 30
+    while sum(s.advised for s in _ours(sim, client)) < 3:
+        assert run.process.poll() is None, run.finish().output
+        assert time.monotonic() < deadline, "the scenarios never reached their wait"
+        time.sleep(0.02)
+    run.signal(signal.SIGINT)
+    result = run.finish()
+
+    assert result.code == 130, result.output
+    assert result.report is not None
+    assert result.report["interrupted-by"] == "SIGINT"
+    scenarios = result.report["scenarios"]
+    assert [s["status"] for s in scenarios] == ["interrupted"] * 3 + ["skipped"]
+    assert scenarios[3]["message"] == "not run: interrupted by SIGINT"
+    for scenario in scenarios[:3]:
+        assert scenario["steps"][4]["status"] == "interrupted"
+        actions = [(c["action"], c["status"]) for c in scenario["cleanup"]]
+        assert actions == [
+            ("unadvise", "passed"),
+            ("remove-item", "passed"),
+            ("unregister", "passed"),
+            ("close-session", "passed"),
+        ]
+    assert _ours(sim, client) == []
+    assert result.stdout.count("interrupted by SIGINT") >= 3
+
+
+def test_jobs_and_shard_bad_values_are_usage_errors(tmp_path: Path) -> None:
+    path = scenario_file(tmp_path, "a.yaml", "steps:\n  - wait: 1ms\n")
+    for option, value, said in [
+        ("--jobs", "0", "must be 1 or more"),
+        ("--jobs", "many", "expected a whole number"),
+        ("--shard", "3/2", "I/N needs 1 <= I <= N"),
+        ("--shard", "0/2", "I/N needs 1 <= I <= N"),
+        ("--shard", "half", "expected I/N"),
+    ]:
+        result = run_cli(path, option, value, "--validate")
+        assert result.code == 2, (option, value, result.output)
+        assert f"argument {option}: {said}" in result.stderr
+        assert "Traceback" not in result.output
