@@ -1,13 +1,13 @@
 """Typed MXAccess events over the raw ``MxEvent`` messages.
 
-Each event is a small frozen object holding the raw message and its worker sequence; every
-other field is read from the raw message on access (values are decoded only when asked for),
-so converting a stream costs little more than iterating the raw one.
+Each event is a light view holding only the raw message: every field is read from it on
+access (values and timestamps are decoded only when asked for), so converting a stream costs
+one small object per event, little more than iterating the raw messages.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeAlias
@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_new = object.__new__
 
 
 def _timestamp(ts: Any) -> datetime | None:
@@ -42,32 +43,67 @@ def _timestamp(ts: Any) -> datetime | None:
     return result
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class _EventBase:
-    """Fields every event shares; subclasses only add accessors."""
+    """Fields every event shares; subclasses only add accessors.
 
-    raw: pb.MxEvent
-    worker_sequence: int
+    A view over one raw message: read-only (``raw`` and every field are properties), equal to
+    another event of the same class over an equal message, and unhashable like the message.
+    """
+
+    __slots__ = ("_raw",)
+    _raw: pb.MxEvent
+
+    def __init__(self, raw: pb.MxEvent, worker_sequence: int | None = None) -> None:
+        if worker_sequence is not None and worker_sequence != raw.worker_sequence:
+            copy = pb.MxEvent()
+            copy.CopyFrom(raw)
+            copy.worker_sequence = worker_sequence
+            raw = copy
+        self._raw = raw
+
+    @classmethod
+    def _wrap(cls, raw: pb.MxEvent) -> Any:
+        event = _new(cls)
+        event._raw = raw
+        return event
+
+    @property
+    def raw(self) -> pb.MxEvent:
+        """The raw ``MxEvent`` message."""
+        return self._raw
+
+    @property
+    def worker_sequence(self) -> int:
+        """The per-session worker sequence (0 for the replay-gap sentinel)."""
+        return self._raw.worker_sequence
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, _EventBase)
+        return bool(self._raw == other._raw)
 
     @property
     def server_handle(self) -> int:
         """The MXAccess server handle the event belongs to."""
-        return self.raw.server_handle
+        return self._raw.server_handle
 
     @property
     def item_handle(self) -> int:
         """The MXAccess item handle the event belongs to."""
-        return self.raw.item_handle
+        return self._raw.item_handle
 
     @property
     def statuses(self) -> list[MxStatus]:
         """The MXAccess statuses of the event (clients read the first)."""
-        return statuses_from_proto(self.raw.statuses)
+        return statuses_from_proto(self._raw.statuses)
 
     @property
     def status(self) -> MxStatus | None:
         """The first status, or None."""
-        return MxStatus.from_proto(self.raw.statuses[0]) if self.raw.statuses else None
+        return MxStatus.from_proto(self._raw.statuses[0]) if self._raw.statuses else None
 
     @property
     def ok(self) -> bool:
@@ -77,12 +113,12 @@ class _EventBase:
     @property
     def worker_timestamp(self) -> datetime | None:
         """When the worker saw the event (UTC)."""
-        return _timestamp(self.raw.worker_timestamp)
+        return _timestamp(self._raw.worker_timestamp)
 
     @property
     def hresult(self) -> int | None:
         """The HRESULT the event carried, if any."""
-        return self.raw.hresult if self.raw.HasField("hresult") else None
+        return self._raw.hresult if self._raw.HasField("hresult") else None
 
     def __repr__(self) -> str:
         return (
@@ -95,87 +131,93 @@ class _EventBase:
         return ""
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class _ValueEvent(_EventBase):
     """An event that carries a value, a quality and a source timestamp."""
+
+    __slots__ = ()
 
     @property
     def value(self) -> Any:
         """The decoded value (see ``from_mx_value``); decoded on each access."""
-        return from_mx_value(self.raw.value)
+        return from_mx_value(self._raw.value)
 
     @property
     def quality(self) -> Quality:
         """The OPC DA quality."""
-        return Quality(self.raw.quality)
+        return Quality(self._raw.quality)
 
     @property
     def timestamp(self) -> datetime | None:
         """The source timestamp (UTC)."""
-        return _timestamp(self.raw.source_timestamp)
+        return _timestamp(self._raw.source_timestamp)
 
     def _repr_extra(self) -> str:
-        return f", value={self.value!r}, quality={self.raw.quality}"
+        return f", value={self.value!r}, quality={self._raw.quality}"
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class DataChange(_ValueEvent):
     """OnDataChange: a new value, quality and timestamp of an advised item."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True, slots=True, repr=False)
+
 class BufferedDataChange(_ValueEvent):
     """OnBufferedDataChange: a buffered update, with the buffer's data type."""
+
+    __slots__ = ()
 
     @property
     def data_type(self) -> MxDataType:
         """The data type MXAccess reported for the buffer."""
-        return MxDataType.from_wire(self.raw.on_buffered_data_change.data_type)
+        return MxDataType.from_wire(self._raw.on_buffered_data_change.data_type)
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class WriteComplete(_EventBase):
     """OnWriteComplete: the outcome of a write, in its statuses."""
+
+    __slots__ = ()
 
     def _repr_extra(self) -> str:
         status = self.status
         return f", status={status.describe() if status else None!r}"
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class OperationComplete(_EventBase):
     """OperationComplete: another asynchronous operation finished."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True, slots=True, repr=False)
+
 class AlarmTransition(_EventBase):
     """An alarm was raised, acknowledged, cleared or retriggered."""
+
+    __slots__ = ()
 
     @property
     def transition(self) -> pb.OnAlarmTransitionEvent:
         """The raw transition body."""
-        return self.raw.on_alarm_transition
+        return self._raw.on_alarm_transition
 
     @property
     def alarm_full_reference(self) -> str:
         """The alarm's full reference."""
-        return self.raw.on_alarm_transition.alarm_full_reference
+        return self._raw.on_alarm_transition.alarm_full_reference
 
     @property
     def kind(self) -> str:
         """``"RAISE"``, ``"ACKNOWLEDGE"``, ``"CLEAR"`` or ``"RETRIGGER"``."""
-        number = self.raw.on_alarm_transition.transition_kind
+        number = self._raw.on_alarm_transition.transition_kind
         return pb.AlarmTransitionKind.Name(number).removeprefix("ALARM_TRANSITION_KIND_")
 
     @property
     def raw_severity(self) -> int:
         """Severity on the native MXAccess scale."""
-        return self.raw.on_alarm_transition.raw_severity
+        return self._raw.on_alarm_transition.raw_severity
 
     @property
     def transition_timestamp(self) -> datetime | None:
         """When the transition happened (UTC)."""
-        return _timestamp(self.raw.on_alarm_transition.transition_timestamp)
+        return _timestamp(self._raw.on_alarm_transition.transition_timestamp)
 
     def _repr_extra(self) -> str:
         return f", alarm={self.alarm_full_reference!r}, kind={self.kind}"
@@ -185,23 +227,24 @@ class AlarmTransition(_EventBase):
         """Wrap a bare transition (from the alarm feed) in an ``MxEvent`` of its family."""
         raw = pb.MxEvent(family=pb.MX_EVENT_FAMILY_ON_ALARM_TRANSITION)
         raw.on_alarm_transition.CopyFrom(transition)
-        return cls(raw, 0)
+        return cls._wrap(raw)  # type: ignore[no-any-return]
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class ReplayGap(_EventBase):
     """The replay-gap sentinel: events after ``requested_after_sequence`` and before
     ``oldest_available_sequence`` were evicted and are lost."""
 
+    __slots__ = ()
+
     @property
     def requested_after_sequence(self) -> int:
         """The resume point the stream was asked for."""
-        return self.raw.replay_gap.requested_after_sequence
+        return self._raw.replay_gap.requested_after_sequence
 
     @property
     def oldest_available_sequence(self) -> int:
         """The first sequence still held; resume after ``oldest_available_sequence - 1``."""
-        return self.raw.replay_gap.oldest_available_sequence
+        return self._raw.replay_gap.oldest_available_sequence
 
     @property
     def lost(self) -> int:
@@ -215,9 +258,10 @@ class ReplayGap(_EventBase):
         )
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class UnknownEvent(_EventBase):
     """An event of a family this client version does not know (a newer contract)."""
+
+    __slots__ = ()
 
 
 Event: TypeAlias = (
@@ -230,14 +274,14 @@ Event: TypeAlias = (
     | UnknownEvent
 )
 
-_BY_BODY: dict[str | None, Callable[[pb.MxEvent, int], Event]] = {
+_BY_BODY: dict[str | None, type[Event]] = {
     "on_data_change": DataChange,
     "on_write_complete": WriteComplete,
     "operation_complete": OperationComplete,
     "on_buffered_data_change": BufferedDataChange,
     "on_alarm_transition": AlarmTransition,
 }
-_BY_FAMILY: dict[int, Callable[[pb.MxEvent, int], Event]] = {
+_BY_FAMILY: dict[int, type[Event]] = {
     pb.MX_EVENT_FAMILY_ON_DATA_CHANGE: DataChange,
     pb.MX_EVENT_FAMILY_ON_WRITE_COMPLETE: WriteComplete,
     pb.MX_EVENT_FAMILY_OPERATION_COMPLETE: OperationComplete,
@@ -247,13 +291,33 @@ _BY_FAMILY: dict[int, Callable[[pb.MxEvent, int], Event]] = {
 
 
 def event_from_proto(raw: pb.MxEvent) -> Event:
-    """The typed event for a raw ``MxEvent`` (the sentinel becomes ``ReplayGap``)."""
+    """The typed event for a raw ``MxEvent`` (the sentinel becomes ``ReplayGap``).
+
+    The body decides the type; the family only when there is no body (its numbers 1-4 are
+    inferred, the body's are known).
+    """
     cls = _BY_BODY.get(raw.WhichOneof("body"))
     if cls is None:
-        if raw.HasField("replay_gap"):
-            return ReplayGap(raw, raw.worker_sequence)
-        cls = _BY_FAMILY.get(raw.family, UnknownEvent)
-    return cls(raw, raw.worker_sequence)
+        cls = ReplayGap if raw.HasField("replay_gap") else _BY_FAMILY.get(raw.family, UnknownEvent)
+    event = _new(cls)
+    event._raw = raw
+    return event
+
+
+def events_from_protos(raws: Iterable[pb.MxEvent]) -> list[Event]:
+    """``event_from_proto`` of each message, in one loop (the batched stream's hot path)."""
+    get = _BY_BODY.get
+    out: list[Event] = []
+    append = out.append
+    for raw in raws:
+        cls = get(raw.WhichOneof("body"))
+        if cls is None:
+            append(event_from_proto(raw))
+        else:
+            event = _new(cls)
+            event._raw = raw
+            append(event)
+    return out
 
 
 # --------------------------------------------------------------------------- alarm feed

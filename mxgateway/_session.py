@@ -5,13 +5,14 @@
 
 from __future__ import annotations
 
+from collections import deque
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from mxgateway._bulk import BulkCommands
 from mxgateway._errors import ClientClosedError, MxGatewayError, raise_for_reply
-from mxgateway._events import Event, ReplayGap, event_from_proto
+from mxgateway._events import Event, ReplayGap, event_from_proto, events_from_protos
 from mxgateway._options import UNSET
 from mxgateway._results import SessionState
 from mxgateway._streams import CallStream
@@ -27,25 +28,64 @@ K = pb.MxCommandKind
 
 
 class EventStream(CallStream[Event]):
-    """Typed events of a session; ``last_worker_sequence`` is the resume point after a drop."""
+    """Typed events of a session; ``last_worker_sequence`` is the resume point after a drop.
+
+    Each received message's events are converted in one loop when the first of them is
+    asked for; the rest are then handed out without awaiting anything.
+    """
 
     def __init__(self, raw: CallStream[pb.MxEvent], after_worker_sequence: int) -> None:
         self._raw = raw
-        self.last_worker_sequence = after_worker_sequence
+        self._typed: deque[Event] = deque()
+        self._after = after_worker_sequence
+        self._last: Event | None = None
 
     @property
     def method(self) -> str:
         """The RPC in use (StreamEventBatches or StreamEvents)."""
         return self._raw.method
 
+    @property
+    def last_worker_sequence(self) -> int:
+        """The worker sequence of the last event handed out (the replay gap aside)."""
+        last = self._last
+        return self._after if last is None else last.worker_sequence
+
     async def __anext__(self) -> Event:
-        # Fast path: an event already received in a batch needs no second coroutine.
-        buffered = self._raw._buffer
-        raw = buffered.popleft() if buffered else await self._raw.__anext__()
-        event = event_from_proto(raw)
-        if not isinstance(event, ReplayGap):
-            self.last_worker_sequence = event.worker_sequence
+        typed = self._typed
+        if not typed:
+            await self._receive()
+        event = typed.popleft()
+        if event.__class__ is not ReplayGap:
+            self._last = event
         return event
+
+    async def _receive(self) -> None:
+        raw = self._raw
+        buffered = raw._buffer
+        first = buffered.popleft() if buffered else await raw.__anext__()
+        self._typed.append(event_from_proto(first))
+        if buffered:
+            self._typed.extend(events_from_protos(buffered))
+            buffered.clear()
+
+    def received(self) -> list[Event]:
+        """The events already received and not yet handed out, without waiting (empty when
+        none): a consumer that drains them after each ``__anext__`` handles a whole message
+        per step of its ``async for``."""
+        raw_buffered = self._raw._buffer
+        if raw_buffered:
+            self._typed.extend(events_from_protos(raw_buffered))
+            raw_buffered.clear()
+        if not self._typed:
+            return []
+        out = list(self._typed)
+        self._typed.clear()
+        for event in reversed(out):
+            if event.__class__ is not ReplayGap:
+                self._last = event
+                break
+        return out
 
     def cancel(self) -> None:
         """Cancel the underlying call now."""
