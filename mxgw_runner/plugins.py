@@ -157,7 +157,10 @@ def plugin_source(pm: pluggy.PluginManager, plugin_name: str) -> str:
     for loaded, dist in pm.list_plugin_distinfo():
         if loaded is plugin:
             module = getattr(plugin, "__name__", plugin_name)
-            return f"{plugin_name} ({dist.metadata['name']} {dist.version}: {module})"
+            dist_name = dist.metadata["name"]
+            if dist_name == plugin_name:
+                return f"{dist_name} {dist.version} ({module})"
+            return f"{plugin_name} ({dist_name} {dist.version}: {module})"
     return f"{plugin_name} (--plugin)"
 
 
