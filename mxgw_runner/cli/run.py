@@ -86,21 +86,20 @@ class ConsolePlugin:
     def mxgw_scenario_finish(self, scenario: Any, result: Any) -> None:
         """Print the cleanup actions and the scenario's outcome (the whole block, with jobs)."""
         key = id(scenario)
-        reporter = self._for(scenario)
-        for entry in result.cleanup:
-            reporter.cleanup_finished(entry)
-        reporter.scenario_finished(result)
         progress = self.progress
         progress.running.pop(key, None)
         progress.scenarios_done += 1
         progress.steps_done += max(0, len(scenario.steps) - self._steps_counted.pop(key, 0))
         if str(result.status) in _NOT_PASSED:
             progress.failed += 1
+        reporter = self._for(scenario)
+        for entry in result.cleanup:
+            reporter.cleanup_finished(entry)
+        reporter.scenario_finished(result)
         block = self._blocks.pop(key, None)
         if block is not None:
             block.emit_block()
-        else:
-            self.reporter.refresh()
+        self.reporter.refresh(force=True)
 
 
 def _is_terminal(stream: Any) -> bool:

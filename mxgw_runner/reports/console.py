@@ -163,12 +163,13 @@ class ConsoleReporter:
             self._gone = True
             _silence(self.stream)
 
-    def refresh(self) -> None:
+    def refresh(self, *, force: bool = False) -> None:
         """Redraw the live progress line (elapsed time, counts), at most every
-        :data:`REDRAW_EVERY` seconds: a fast run must not spend its time on the terminal."""
+        :data:`REDRAW_EVERY` seconds unless ``force``: a fast run must not spend its time
+        on the terminal."""
         if self.live is not None:
             now = time.monotonic()
-            if now - self._drawn >= REDRAW_EVERY:
+            if force or now - self._drawn >= REDRAW_EVERY:
                 self._drawn = now
                 self.emit([])
 

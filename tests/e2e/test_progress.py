@@ -1,0 +1,143 @@
+"""The live progress line of ``mxgw-run``: drawn on a real pseudo-terminal, gone from the
+screen once the run ends, never written when stdout is a pipe."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import select
+import time
+from pathlib import Path
+
+from .support import MXGW_RUN, ROOT, env_with, run_cli, scenario_file
+
+SCENARIO = """
+    name: step {n}
+    steps:
+      - wait: 1ms
+      - wait: {hold}
+      - wait: 1ms
+"""
+
+PROGRESS = re.compile(r"(\d+)/(\d+) scenarios, (\d+)/(\d+) steps, (\d+) failed, \d+ s")
+
+
+def _run_on_terminal(*args: str | Path, timeout: float = 60.0) -> tuple[int, str]:
+    """Run mxgw-run with a pseudo-terminal as its stdout; returns exit code and raw output."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: becomes mxgw-run
+        try:
+            os.chdir(ROOT)
+            env = env_with({"TERM": "xterm", "COLUMNS": "200"})
+            os.execve(MXGW_RUN, [MXGW_RUN, *map(str, args)], env)
+        finally:
+            os._exit(127)
+    out = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], deadline - time.monotonic())
+            if not ready:
+                break
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        os.close(fd)
+    if time.monotonic() >= deadline:
+        os.kill(pid, 9)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), out.decode("utf-8", "replace")
+
+
+def _screen(raw: str) -> list[str]:
+    """What a terminal shows after ``raw``: ``\\r`` returns, ESC[K erases to the line's end."""
+    lines: list[list[str]] = [[]]
+    column = 0
+    i = 0
+    while i < len(raw):
+        if raw.startswith("\x1b[K", i):
+            del lines[-1][column:]
+            i += 3
+            continue
+        char = raw[i]
+        if char == "\r":
+            column = 0
+        elif char == "\n":
+            lines.append([])
+            column = 0
+        else:
+            line = lines[-1]
+            if column < len(line):
+                line[column] = char
+            else:
+                line.append(char)
+            column += 1
+        i += 1
+    return ["".join(line) for line in lines if line]
+
+
+def _suite(folder: Path, count: int, hold: str) -> Path:
+    for n in range(count):
+        scenario_file(folder, f"s{n}.yaml", SCENARIO.format(n=n, hold=hold))
+    return folder
+
+
+def test_the_progress_line_counts_and_leaves_the_screen_clean(tmp_path: Path) -> None:
+    folder = _suite(tmp_path / "suite", 4, "1200ms")
+    code, raw = _run_on_terminal(folder, "--jobs", "2")
+
+    assert code == 0, raw
+    drawn = [m.groups() for m in PROGRESS.finditer(raw)]
+    assert drawn, raw
+    totals = {(int(g[1]), int(g[3])) for g in drawn}
+    assert totals == {(4, 12)}  # 4 scenarios of 3 steps each
+    done = [(int(g[0]), int(g[2])) for g in drawn]
+    assert done == sorted(done)  # counts only grow
+    assert done[-1] == (4, 12)
+    assert "running: step 0, step 1" in raw
+    # The elapsed time ticks while nothing else happens (each scenario waits 1.2 s).
+    assert any(" 1 s" in m.group(0) for m in PROGRESS.finditer(raw))
+    # Once the run ends the line is erased: the screen holds the ordinary report only.
+    screen = _screen(raw)
+    assert not any(PROGRESS.search(line) for line in screen), screen
+    assert screen[-1] == "4 scenarios: 4 passed (exit code 0)"
+    assert [line for line in screen if " — " in line] == [
+        f"{folder / f's{n}.yaml'} — step {n}" for n in range(4)
+    ]
+
+
+FAILING = """
+    name: broken
+    steps:
+      - open-session: {}
+      - register: {}
+      - add-item: {item: Pump101.Speed.PV, as: pv}
+      - advise: pv
+      - expect-event: {item: pv, data-change: {value: -12345}, within: 50ms}
+"""
+
+
+def test_a_failure_is_counted_as_it_happens(tmp_path: Path) -> None:
+    folder = _suite(tmp_path / "suite", 2, "1ms")
+    scenario_file(folder, "s2.yaml", FAILING)
+    code, raw = _run_on_terminal(folder, "--simulate", "-q")
+
+    assert code == 1, raw
+    last = list(PROGRESS.finditer(raw))[-1]
+    assert last.group(0).startswith("3/3 scenarios, 11/11 steps, 1 failed")
+    assert _screen(raw)[-1] == "3 scenarios: 2 passed, 1 failed (exit code 1)"
+
+
+def test_no_control_characters_when_stdout_is_not_a_terminal(tmp_path: Path) -> None:
+    folder = _suite(tmp_path / "suite", 3, "1ms")
+    result = run_cli(folder, "--jobs", "2")
+
+    assert result.code == 0, result.output
+    assert "\r" not in result.stdout and "\x1b" not in result.stdout
+    assert "scenarios, " not in result.stdout
