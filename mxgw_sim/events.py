@@ -1,6 +1,8 @@
 """Per-session event fan-out: the replay ring, the subscriber queue and DrainEvents.
 
-Every event a session's worker produces goes through one :class:`EventHub`. The hub
+Every event a session's worker produces goes through one :class:`EventHub`, one at a time
+(:meth:`EventHub.publish`) or as the list one worker pass delivered
+(:meth:`EventHub.publish_many`: one clock reading and one subscriber wake-up per list). The hub
 
 * stamps ``gateway_receive_timestamp`` and keeps the event in a replay ring (the last
   ``ring_size`` events, none older than ``ring_seconds``);
@@ -24,7 +26,6 @@ from collections import deque
 from collections.abc import Callable
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
 
@@ -56,12 +57,19 @@ class SubscriberExists(Exception):
     """The session already has an attached event stream."""
 
 
+def _stamp(event: pb.MxEvent, seconds: int, nanos: int) -> None:
+    """Set ``gateway_receive_timestamp`` (field by field: far cheaper than ``CopyFrom``)."""
+    stamp = event.gateway_receive_timestamp
+    stamp.seconds = seconds
+    stamp.nanos = nanos
+
+
 def sentinel(requested_after: int, oldest_available: int) -> pb.MxEvent:
     """The replay-gap sentinel: ``replay_gap`` set, family UNSPECIFIED, no body."""
     event = pb.MxEvent()
     event.replay_gap.requested_after_sequence = requested_after
     event.replay_gap.oldest_available_sequence = oldest_available
-    event.gateway_receive_timestamp.GetCurrentTime()
+    _stamp(event, *divmod(time.time_ns(), 1_000_000_000))
     return event
 
 
@@ -104,6 +112,22 @@ class Subscription:
         self._buffer.append(event)
         self._wake.set()
         return True
+
+    def _push_many(self, events: list[pb.MxEvent]) -> bool:
+        """Queue ``events`` with one wake-up; returns False on overflow.
+
+        On overflow the events that still fit are queued, as one-at-a-time pushes would;
+        the stream ends anyway, so none of them is sent.
+        """
+        buffer = self._buffer
+        room = self._hub.queue_limit - len(buffer)
+        if room >= len(events):
+            buffer.extend(events)
+            self._wake.set()
+            return True
+        if room > 0:
+            buffer.extend(events[:room])
+        return False
 
     def end(self, reason: StreamEnded) -> None:
         """End the stream: the next :meth:`next_batch` raises ``reason``."""
@@ -200,24 +224,48 @@ class EventHub:
             return
         now = self._clock()
         if not event.HasField("gateway_receive_timestamp"):
-            stamp = Timestamp()
-            stamp.GetCurrentTime()
-            event.gateway_receive_timestamp.CopyFrom(stamp)
+            _stamp(event, *divmod(time.time_ns(), 1_000_000_000))
         self._last_sequence = max(self._last_sequence, event.worker_sequence)
         self._ring.append((now, event))
         self._trim(now)
         sub = self._subscriber
         if sub is not None and not sub._push(event):
-            self._subscriber = None
-            self.detached_at = now
-            sub.end(
-                QueueOverflow(
-                    f"event queue overflow: the client fell more than {self.queue_limit} "
-                    "events behind"
-                )
+            self._overflow(sub, now)
+
+    def publish_many(self, events: list[pb.MxEvent]) -> None:
+        """Take the events of one worker pass (in sequence order) as :meth:`publish` would
+        one by one, reading the clocks once and waking the subscriber once."""
+        if self.closed or not events:
+            return
+        now = self._clock()
+        seconds, nanos = divmod(time.time_ns(), 1_000_000_000)
+        ring = self._ring
+        last = self._last_sequence
+        for event in events:
+            if not event.HasField("gateway_receive_timestamp"):
+                stamp = event.gateway_receive_timestamp
+                stamp.seconds = seconds
+                stamp.nanos = nanos
+            sequence = event.worker_sequence
+            if sequence > last:
+                last = sequence
+            ring.append((now, event))
+        self._last_sequence = last
+        self._trim(now)
+        sub = self._subscriber
+        if sub is not None and not sub._push_many(events):
+            self._overflow(sub, now)
+
+    def _overflow(self, sub: Subscription, now: float) -> None:
+        self._subscriber = None
+        self.detached_at = now
+        sub.end(
+            QueueOverflow(
+                f"event queue overflow: the client fell more than {self.queue_limit} events behind"
             )
-            if self.on_overflow is not None:
-                self.on_overflow()
+        )
+        if self.on_overflow is not None:
+            self.on_overflow()
 
     def _trim(self, now: float | None = None) -> None:
         now = self._clock() if now is None else now

@@ -21,7 +21,6 @@ from grpc_reflection.v1alpha import reflection
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
 from mxgateway.generated import mxaccess_gateway_pb2_grpc as pb_grpc
 from mxgateway.generated import mxgw_extensions_pb2 as ext
-from mxgateway.generated import mxgw_extensions_pb2_grpc as ext_grpc
 from mxgw_sim import __version__
 from mxgw_sim.auth import AuthInterceptor, KeyStore
 from mxgw_sim.control import ControlServicer, GalaxyAdapter
@@ -30,6 +29,7 @@ from mxgw_sim.generated import mxgw_sim_control_pb2 as cpb
 from mxgw_sim.generated import mxgw_sim_control_pb2_grpc as cpb_grpc
 from mxgw_sim.sessions import Session, SessionError, SessionManager, SessionSettings
 from mxgw_sim.tls import server_credentials
+from mxgw_sim.wire import encode_event_batch
 from mxgw_sim.worker_host import HostSettings
 
 log = logging.getLogger("mxgw_sim.server")
@@ -179,15 +179,20 @@ class GatewayServicer(pb_grpc.MxAccessGatewayServicer):
             yield message
 
 
-class ExtensionServicer(ext_grpc.MxGatewayExtensionsServicer):
-    """``mxgw.ext.v1.MxGatewayExtensions``: StreamEvents in batches."""
+class ExtensionServicer:
+    """``mxgw.ext.v1.MxGatewayExtensions``: StreamEvents in batches.
+
+    Each batch is yielded already serialized (:func:`encode_event_batch`: the bytes an
+    ``MxEventBatch`` would serialize to), so the method is served by :func:`extension_handler`
+    with an identity response serializer rather than the generated one.
+    """
 
     def __init__(self, manager: SessionManager) -> None:
         self._manager = manager
 
     async def StreamEventBatches(
         self, request: ext.StreamEventBatchesRequest, context: grpc.aio.ServicerContext[Any, Any]
-    ) -> AsyncIterator[ext.MxEventBatch]:
+    ) -> AsyncIterator[bytes]:
         size = request.max_batch_size or DEFAULT_BATCH_SIZE
         size = min(size, MAX_BATCH_SIZE)
         delay = DEFAULT_BATCH_DELAY
@@ -198,9 +203,28 @@ class ExtensionServicer(ext_grpc.MxGatewayExtensionsServicer):
         )
         try:
             async for batch in batches:
-                yield ext.MxEventBatch(events=batch)
+                yield encode_event_batch(batch)
         finally:
             await batches.aclose()
+
+
+def _identity(data: bytes) -> bytes:
+    return data
+
+
+def extension_handler(servicer: ExtensionServicer) -> grpc.GenericRpcHandler[Any, Any]:
+    """The extension service with StreamEventBatches sending pre-encoded batches."""
+    service = ext.DESCRIPTOR.services_by_name["MxGatewayExtensions"].full_name
+    return grpc.method_handlers_generic_handler(
+        service,
+        {
+            "StreamEventBatches": grpc.unary_stream_rpc_method_handler(
+                servicer.StreamEventBatches,
+                request_deserializer=ext.StreamEventBatchesRequest.FromString,
+                response_serializer=_identity,
+            ),
+        },
+    )
 
 
 class SimServer:
@@ -232,7 +256,7 @@ class SimServer:
         pb_grpc.add_MxAccessGatewayServicer_to_server(
             GatewayServicer(self.manager, self.galaxy), server
         )
-        ext_grpc.add_MxGatewayExtensionsServicer_to_server(ExtensionServicer(self.manager), server)
+        server.add_generic_rpc_handlers((extension_handler(ExtensionServicer(self.manager)),))
         cpb_grpc.add_SimulatorControlServicer_to_server(
             ControlServicer(self.manager, self.galaxy), server
         )

@@ -144,6 +144,14 @@ class Session:
         if self._delay_task is None or self._delay_task.done():
             self._delay_task = asyncio.create_task(self._release_delayed())
 
+    def publish_many(self, events: list[pb.MxEvent]) -> None:
+        """Events of one worker pass, in order: to the hub as one list when not delayed."""
+        if self.event_latency <= 0 and not self._delayed:
+            self.hub.publish_many(events)
+            return
+        for event in events:
+            self.publish(event)
+
     async def _release_delayed(self) -> None:
         while self._delayed:
             due, event = self._delayed[0]
@@ -356,6 +364,7 @@ class SessionManager:
                     session.publish,
                     session.fault,
                     self._factory(session_id),
+                    session.publish_many,
                 )
             session.host = host
             await host.start()

@@ -156,6 +156,10 @@ class WorkerEndpoint:
         if self._drain is not None:
             await self._drain()
 
+    def saw_event(self, sequence: int) -> None:
+        """Count an event the host took from the worker directly (heartbeats report it)."""
+        self._event_sequence = max(self._event_sequence, sequence)
+
     def on_event(self, event: pb.MxEvent) -> None:
         """Event sink for the worker: forwards one numbered MxEvent to the gateway."""
         self._event_sequence = max(self._event_sequence, event.worker_sequence)

@@ -1,8 +1,10 @@
 """Ordered event delivery: worker sequence numbers, worker timestamps and event latency.
 
-Events are queued in the order the worker produces them and handed to the sink by one task,
-which numbers them 1, 2, 3... as it delivers, so sequences stay contiguous and increasing
-even when a latency fault delays delivery.
+Events are queued in the order the worker produces them and handed on by one task, which
+numbers them 1, 2, 3... as it delivers, so sequences stay contiguous and increasing even
+when a latency fault delays delivery. The task takes every event that is due in one pass:
+one wake-up, one clock reading and one worker timestamp for the whole pass, and the pass's
+events go to the batch sink as one list (or to the single-event sink one by one).
 """
 
 from __future__ import annotations
@@ -10,26 +12,42 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
+from collections import deque
 from collections.abc import Callable
 
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
-from mxgw_sim.galaxy.live import utc_timestamp
 from mxgw_sim.galaxy.runtime import GalaxyRuntime
 
-__all__ = ["EventPump", "EventSink"]
+__all__ = ["BatchSink", "EventPump", "EventSink"]
 
 EventSink = Callable[[pb.MxEvent], None]
+BatchSink = Callable[[list[pb.MxEvent]], None]
 _log = logging.getLogger(__name__)
 
 
 class EventPump:
-    """Delivers queued events to a sink in order, each after the configured latency."""
+    """Delivers queued events in order, each after the configured latency.
 
-    def __init__(self, sink: EventSink, runtime: GalaxyRuntime) -> None:
+    ``batch_sink``, when given, returns the sink for a whole pass (or None to use ``sink``
+    per event); it is asked on every pass, so the receiver may be attached later.
+    """
+
+    def __init__(
+        self,
+        sink: EventSink,
+        runtime: GalaxyRuntime,
+        batch_sink: Callable[[], BatchSink | None] | None = None,
+    ) -> None:
         self._sink = sink
+        self._batch_sink = batch_sink
         self._runtime = runtime
-        self._queue: asyncio.Queue[tuple[float, pb.MxEvent]] = asyncio.Queue()
+        #: (due time on the monotonic clock, or 0.0 for "now"; event), oldest first.
+        self._queue: deque[tuple[float, pb.MxEvent]] = deque()
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._task: asyncio.Task[None] | None = None
         self.latency = 0.0
         self.sequence = 0
@@ -41,36 +59,78 @@ class EventPump:
             return
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="mx-events")
-        self._queue.put_nowait((time.monotonic() + self.latency, event))
+        latency = self.latency
+        self._queue.append((time.monotonic() + latency if latency > 0 else 0.0, event))
+        if not self._wake.is_set():
+            self._wake.set()
+            self._idle.clear()
 
     async def _run(self) -> None:
+        queue = self._queue
         while True:
-            due, event = await self._queue.get()
-            try:
+            if not queue:
+                self._idle.set()
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            due = queue[0][0]
+            if due > 0:
                 wait = due - time.monotonic()
                 if wait > 0:
                     await asyncio.sleep(wait)
-                self.sequence += 1
-                event.worker_sequence = self.sequence
-                event.worker_timestamp.CopyFrom(utc_timestamp(self._runtime.now()))
-                try:
-                    self._sink(event)
-                except Exception:  # a failing sink must not stop delivery
-                    _log.exception("event sink failed on event %d", self.sequence)
-            finally:
-                self._queue.task_done()
+                    continue
+            now = time.monotonic()
+            batch: list[pb.MxEvent] = []
+            while queue and queue[0][0] <= now:
+                batch.append(queue.popleft()[1])
+            self._number(batch)
+            self._deliver(batch)
+
+    def _number(self, batch: list[pb.MxEvent]) -> None:
+        """Give each event its worker_sequence and this pass's worker timestamp."""
+        when = self._runtime.now()
+        seconds = math.floor(when)
+        nanos = min(round((when - seconds) * 1e9), 999_999_999)
+        sequence = self.sequence
+        for event in batch:
+            sequence += 1
+            event.worker_sequence = sequence
+            stamp = event.worker_timestamp
+            stamp.seconds = seconds
+            stamp.nanos = nanos
+        self.sequence = sequence
+
+    def _deliver(self, batch: list[pb.MxEvent]) -> None:
+        sink = self._batch_sink() if self._batch_sink is not None else None
+        if sink is not None:
+            try:
+                sink(batch)
+            except Exception:  # a failing sink must not stop delivery
+                _log.exception(
+                    "event sink failed on events %d..%d",
+                    batch[0].worker_sequence,
+                    batch[-1].worker_sequence,
+                )
+            return
+        for event in batch:
+            try:
+                self._sink(event)
+            except Exception:  # a failing sink must not stop delivery
+                _log.exception("event sink failed on event %d", event.worker_sequence)
 
     def pending(self) -> int:
         """Events queued but not delivered yet."""
-        return self._queue.qsize()
+        return len(self._queue)
 
     async def drain(self) -> None:
         """Wait until every queued event has been delivered."""
-        await self._queue.join()
+        while (self._queue or not self._idle.is_set()) and not self.closed:
+            await self._idle.wait()
 
     async def close(self) -> None:
         """Stop delivering; queued events are dropped."""
         self.closed = True
+        self._idle.set()
         task, self._task = self._task, None
         if task is not None:
             task.cancel()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Coroutine
+from functools import lru_cache
 from typing import Any
 
 from mxgateway import MxStatusCategory, MxStatusSource
@@ -21,12 +22,20 @@ from mxgw_sim.galaxy.outcomes import (
 )
 from mxgw_sim.galaxy.references import Resolved, Unresolved, UnresolvedKind
 from mxgw_sim.galaxy.runtime import AttributeState, GalaxyRuntime
+from mxgw_sim.wire import int32_field
 from mxgw_sim.worker.events import EventPump
 from mxgw_sim.worker.replies import E_INVALIDARG, ok_status, status
 from mxgw_sim.worker.settings import WorkerSettings
 from mxgw_sim.worker.state import Connection, Item, Projection, project
 
 __all__ = ["FAMILY_WRITE", "CommandRefused", "ItemCore"]
+
+
+@lru_cache(maxsize=65_536)
+def _handle_fields(server_handle: int, item_handle: int) -> bytes:
+    """MxEvent fields 2 and 3 (server and item handle) on the wire."""
+    return int32_field(2, server_handle) + int32_field(3, item_handle)
+
 
 _FAMILY_DATA = pb.MX_EVENT_FAMILY_ON_DATA_CHANGE
 #: Value types whose encoding may be reused while the same object comes again.
@@ -65,6 +74,10 @@ class ItemCore:
         self.drop_write_completions = False
         self._last_encoded: tuple[Any, Any, bool, pb.MxValue] | None = None
         self._ok_status = ok_status(settings.success_value)
+        #: The last projection made: (state, selector, index, bit, projection).
+        self._last_projection: tuple[AttributeState, Any, int, int, Projection] | None = None
+        #: The last data change made, serialized without its handles: (projection, bytes).
+        self._last_template: tuple[Projection, bytes] | None = None
 
     # ------------------------------------------------------------------ helpers
 
@@ -306,8 +319,22 @@ class ItemCore:
     def _deliver(
         self, conn: Connection, item: Item, state: AttributeState, *, force: bool = False
     ) -> None:
-        assert isinstance(item.target, Resolved)
-        shown = project(item.target, state)
+        target = item.target
+        assert isinstance(target, Resolved)
+        # One change reaches every item advising the attribute with the same state object:
+        # items showing the same part of it share one projection and one event template.
+        last = self._last_projection
+        if (
+            last is not None
+            and last[0] is state
+            and last[1] is target.selector
+            and last[2] == target.index
+            and last[3] == target.bit
+        ):
+            shown = last[4]
+        else:
+            shown = project(target, state)
+            self._last_projection = (state, target.selector, target.index, target.bit, shown)
         if not force and item.last is not None and item.last.signature == shown.signature:
             return
         item.last = shown
@@ -319,7 +346,16 @@ class ItemCore:
         self.pump.put(event)
 
     def _data_event(self, conn: Connection, item: Item, shown: Projection) -> pb.MxEvent:
-        event = self._event(_FAMILY_DATA, conn, item)
+        """The data change of ``item`` showing ``shown``: the projection's event template
+        (made once per projection) parsed together with the item's handle fields."""
+        last = self._last_template
+        if last is None or last[0] is not shown:
+            last = self._last_template = (shown, self._data_template(shown).SerializeToString())
+        return pb.MxEvent.FromString(last[1] + _handle_fields(conn.handle, item.handle))
+
+    def _data_template(self, shown: Projection) -> pb.MxEvent:
+        """Everything of a data change but the handles (and what the pump and hub stamp)."""
+        event = pb.MxEvent(family=_FAMILY_DATA)
         event.value.CopyFrom(self._encoded(shown))
         event.quality = shown.quality
         event.source_timestamp.CopyFrom(self.runtime.timestamp(shown.timestamp))

@@ -21,7 +21,7 @@ from mxgw_sim.galaxy.runtime import GalaxyRuntime
 from mxgw_sim.worker.bulk import BulkCommands
 from mxgw_sim.worker.commands import SingleCommands
 from mxgw_sim.worker.core import CommandRefused, WorkerCore
-from mxgw_sim.worker.events import EventPump, EventSink
+from mxgw_sim.worker.events import BatchSink, EventPump, EventSink
 from mxgw_sim.worker.replies import E_FAIL, failure_reply
 from mxgw_sim.worker.settings import WorkerSettings
 
@@ -93,7 +93,12 @@ class MxWorker:
         self.settings = settings or WorkerSettings.from_galaxy(runtime.settings)
         self.session_id = session_id
         self.on_event: EventSink = on_event or (lambda event: None)
-        self._pump = EventPump(lambda event: self.on_event(event), runtime)
+        #: When set, each delivery pass's events go here as one list instead of to
+        #: ``on_event`` one by one (the in-process host's fast path).
+        self.on_events: BatchSink | None = None
+        self._pump = EventPump(
+            lambda event: self.on_event(event), runtime, batch_sink=lambda: self.on_events
+        )
         self._core = WorkerCore(runtime, self.settings, self._pump)
         self._lock = asyncio.Lock()
         self._latency = 0.0

@@ -1,6 +1,6 @@
 """The simulated MXAccess core as a host sees it: make a worker, route its events, count.
 
-The hosts and the child process reach the worker only through these three calls, so
+The hosts and the child process reach the worker only through these calls, so
 the worker's own shape can change without touching them.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mxgw_sim.worker_host.base import EventSink
+from mxgw_sim.worker_host.base import BatchSink, EventSink
 
 
 def make_worker(galaxy: Any, session_id: str, settings: Any = None) -> Any:
@@ -21,6 +21,15 @@ def make_worker(galaxy: Any, session_id: str, settings: Any = None) -> Any:
 def attach_event_sink(worker: Any, sink: EventSink) -> None:
     """Route the worker's numbered events to ``sink``."""
     worker.on_event = sink
+
+
+def attach_batch_sink(worker: Any, sink: BatchSink) -> bool:
+    """Route each delivery pass's events to ``sink`` as one list, if the worker can;
+    returns whether it could (otherwise events keep going to the single-event sink)."""
+    if not hasattr(worker, "on_events"):
+        return False
+    worker.on_events = sink
+    return True
 
 
 def worker_counts(worker: Any) -> tuple[int, int, int]:

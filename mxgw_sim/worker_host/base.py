@@ -27,6 +27,7 @@ from mxgw_sim.worker_process import PROTOCOL_VERSION, FrameError, check_envelope
 log = logging.getLogger("mxgw_sim.worker_host")
 
 EventSink = Callable[[pb.MxEvent], None]
+BatchSink = Callable[[list[pb.MxEvent]], None]
 FaultSink = Callable[[str], None]
 
 
@@ -59,10 +60,13 @@ class WorkerHost:
         settings: HostSettings,
         on_event: EventSink,
         on_fault: FaultSink,
+        on_events: BatchSink | None = None,
     ) -> None:
         self.session_id = session_id
         self.settings = settings
         self.on_event = on_event
+        #: Takes a list of events at once (the in-process fast path); None: one by one.
+        self.on_events = on_events
         self._on_fault = on_fault
         self._futures: dict[str, asyncio.Future[pb.MxCommandReply]] = {}
         self._ids = itertools.count(1)
