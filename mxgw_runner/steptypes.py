@@ -58,10 +58,12 @@ class EventRecorder(Protocol):
         """Index of the first event recorded after the last write to ``item`` (None: no write)."""
         ...
 
-    async def wait_for_events(self, count: int, deadline: float) -> bool:
-        """Wait until more than ``count`` events are recorded or the monotonic ``deadline``.
+    async def wait_for_events(self, count: int, timeout: float) -> bool:
+        """Wait until more than ``count`` events are recorded, or ``timeout`` seconds pass.
 
-        Returns True if new events arrived.
+        Returns True if new events arrived; False at the timeout, and early when the event
+        stream is lost or a replay gap is recorded (so a step can report that instead of
+        waiting out its time).
         """
         ...
 

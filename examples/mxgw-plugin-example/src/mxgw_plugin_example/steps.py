@@ -60,7 +60,8 @@ async def run_expect_steady(ctx: StepContext) -> StepOutcome:
     seen = readings(0)
     while not seen:  # not advised yet, or no change arrived yet
         count = len(recorder.events)
-        if not await recorder.wait_for_events(count, first_deadline):
+        remaining = first_deadline - time.monotonic()
+        if remaining <= 0 or not await recorder.wait_for_events(count, remaining):
             raise StepFailed(f"no reading of {alias} arrived within {ctx.timeout:g} s")
         seen = readings(count)
     reference = seen[-1]
@@ -68,12 +69,14 @@ async def run_expect_steady(ctx: StepContext) -> StepOutcome:
     expected = f"within {low:g}..{high:g} for {hold:g} s"
     watched = len(recorder.events)
     deadline = time.monotonic() + hold
-    while time.monotonic() < deadline:
-        await recorder.wait_for_events(watched, deadline)
+    while (remaining := deadline - time.monotonic()) > 0:
+        arrived = await recorder.wait_for_events(watched, remaining)
         for value in readings(watched):
             if not low <= value <= high:
                 raise StepFailed(
                     f"{alias} moved to {value:g}, outside {low:g}..{high:g}", expected=expected
                 )
         watched = len(recorder.events)
+        if not arrived and deadline - time.monotonic() > 0.05:
+            raise StepFailed(f"the event stream ended while watching {alias}", expected=expected)
     return StepOutcome(observed_value=reference, expected=expected)
