@@ -18,8 +18,16 @@ SCENARIOS = ROOT / "scenarios"
 KEY_ENV = "MXGW_TEST_API_KEY"
 #: Passwords of the default galaxy's users, which the secured-write example reads.
 PASSWORDS = {"MXGW_OPERATOR_PASSWORD": "operator2", "MXGW_SUPERVISOR_PASSWORD": "supervisor1"}
-#: Options every inner run gets: no cache written into the tree, no leftover warnings.
-BASE_ARGS = ["-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function"]
+#: Options every inner run gets: no cache written into the tree, no warning about an unset
+#: option, and not the hypothesis plugin (a second of start-up no scenario needs).
+BASE_ARGS = [
+    "-p",
+    "no:cacheprovider",
+    "-p",
+    "no:hypothesispytest",
+    "-o",
+    "asyncio_default_fixture_loop_scope=function",
+]
 
 
 @dataclass

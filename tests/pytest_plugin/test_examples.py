@@ -1,0 +1,58 @@
+"""``pytest scenarios/ --mxgw-simulate``: the examples pass, alone or spread over workers."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from .support import SCENARIOS, examples, run_pytest
+
+
+def test_the_examples_pass_against_the_embedded_simulator(tmp_path: Path) -> None:
+    junit = tmp_path / "junit.xml"
+    result = run_pytest("scenarios/", "--mxgw-simulate", "-v", f"--junitxml={junit}")
+    assert result.code == 0, result.output
+    nodes = examples()
+    assert len(nodes) >= 5
+    for node in nodes:
+        assert f"{node} PASSED" in result.stdout
+    assert f"{len(nodes)} passed" in result.stdout
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == (
+        str(len(nodes)),
+        "0",
+        "0",
+    )
+    names = sorted(case.get("name", "") for case in suite.iter("testcase"))
+    assert names == sorted(data["name"] for data in nodes.values())
+
+
+def test_the_examples_pass_on_two_xdist_workers() -> None:
+    # ``--mxgw-simulate scenarios/``: the directory is a path to test, not a galaxy file.
+    result = run_pytest("-n", "2", "--mxgw-simulate", "scenarios/")
+    assert result.code == 0, result.output
+    assert re.search(rf"\b{len(examples())} passed\b", result.stdout), result.stdout
+
+
+def test_a_failing_scenario_shows_the_step_at_its_line(tmp_path: Path) -> None:
+    source = (SCENARIOS / "failing" / "fails-on-purpose.yaml").read_text(encoding="utf-8")
+    (tmp_path / "fails.mxgw.yaml").write_text(source, encoding="utf-8")
+    shutil.copy(SCENARIOS / "smoke.mxgw.yaml", tmp_path / "smoke.mxgw.yaml")
+    step_lines = [n + 1 for n, text in enumerate(source.splitlines()) if text.startswith("  - ")]
+    line = step_lines[4]  # the fifth step, the expectation that cannot hold
+    junit = tmp_path / "junit.xml"
+    result = run_pytest("--mxgw-simulate", "-v", f"--junitxml={junit}", cwd=tmp_path)
+    assert result.code == 1, result.output
+    out = result.stdout
+    assert "smoke.mxgw.yaml::Smoke test against the default galaxy PASSED" in out
+    assert f"fails.mxgw.yaml:{line}: after 1 s: no matching data-change" in out
+    assert "expected: data-change of mode with value 99" in out
+    assert "recent events of the item:" in out  # the timeline, with -v
+    assert "cleanup close-session" in out
+    assert "Traceback" not in out and "pytest_support" not in out
+    failure = ET.parse(junit).getroot().find("testsuite/testcase/failure")
+    assert failure is not None
+    assert failure.get("message", "").startswith(f"fails.mxgw.yaml:{line}: 05 expect-event:")
