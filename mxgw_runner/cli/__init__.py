@@ -184,6 +184,9 @@ def _main(argv: list[str]) -> int:
         except ConnectionOptionError as exc:
             _err(str(exc))
             return EXIT_USAGE
+        clear_key = connection.key_in_clear_warning(args.api_key_env)
+        if clear_key is not None:
+            _err(clear_key)  # before anything runs, so a CI log shows it first
     redactor = Redactor()
     if connection is not None and connection.api_key:
         redactor.add([connection.api_key])

@@ -6,9 +6,12 @@ and not a failed scenario. The API key never appears in ``repr`` or messages.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import logging
 import os
-from collections.abc import Mapping
+import warnings
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,20 +36,59 @@ class Connection:
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     api_key: str | None = field(default=None, repr=False)
 
-    async def connect(self) -> Any:
-        """Open a ``GatewayClient``; calls fail fast (no waiting for a gateway that went away)."""
-        from mxgateway import GatewayClient
+    def key_in_clear_warning(self, api_key_env: str | None = None) -> str | None:
+        """The warning to print before anything runs when the API key would cross the
+        network unencrypted (plaintext to a host that is not this machine); else None.
 
-        return await GatewayClient.connect(
-            endpoint=self.endpoint,
-            api_key=self.api_key,
-            plaintext=self.plaintext,
-            ca_file=self.ca_file,
-            server_name_override=self.server_name_override,
-            timeout=DEFAULT_CALL_TIMEOUT,
-            connect_timeout=self.connect_timeout,
-            wait_for_ready=False,
+        Names the endpoint and the variable, never the key.
+        """
+        if not self.api_key or not self.plaintext or _is_loopback(self.endpoint):
+            return None
+        source = f" from ${api_key_env}" if api_key_env else ""
+        return (
+            f"warning: the API key{source} will be sent without TLS to {self.endpoint}; "
+            "anyone on the network path can read it (use --tls)"
         )
+
+    async def connect(self) -> Any:
+        """Open a ``GatewayClient``; calls fail fast (no waiting for a gateway that went away).
+
+        The client's own warning about a key in clear text is silenced here: the runner
+        printed its :meth:`key_in_clear_warning` before anything ran.
+        """
+        from mxgateway import GatewayClient, PlaintextKeyWarning
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PlaintextKeyWarning)
+            with _without_clear_key_log():
+                return await GatewayClient.connect(
+                    endpoint=self.endpoint,
+                    api_key=self.api_key,
+                    plaintext=self.plaintext,
+                    ca_file=self.ca_file,
+                    server_name_override=self.server_name_override,
+                    timeout=DEFAULT_CALL_TIMEOUT,
+                    connect_timeout=self.connect_timeout,
+                    wait_for_ready=False,
+                )
+
+
+class _ClearKeyLogFilter(logging.Filter):
+    """Drops the client library's log line about a key in clear text (already warned)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("sending an API key over a plaintext")
+
+
+@contextlib.contextmanager
+def _without_clear_key_log() -> Iterator[None]:
+    logger = logging.getLogger("mxgateway")
+    log_filter = _ClearKeyLogFilter()
+    logger.addFilter(log_filter)
+    try:
+        yield
+    finally:
+        logger.removeFilter(log_filter)
 
 
 def _is_loopback(endpoint: str) -> bool:
