@@ -40,6 +40,9 @@ from mxgw_runner.yamlsource import (
     read_yaml_file,
 )
 
+#: Steps whose body keys may use the row variable (``check-items``), and those keys.
+ROW_TEMPLATE_STEPS = frozenset({"check-items"})
+ROW_TEMPLATE_KEYS = ("item", "alias", "value", "quality")
 #: Deepest chain of ``include`` steps.
 MAX_INCLUDE_DEPTH = 8
 #: Most rows read from a ``for-each`` CSV file.
@@ -396,6 +399,8 @@ class _Run:
             nested, source = self.for_each(doc, path, params, body_ptr, nested_raw, known, stack)
         elif kind == "include":
             nested, source, bound = self.include(doc, path, params, body_ptr, known, stack)
+        elif kind in ROW_TEMPLATE_STEPS:
+            source = self.check_items(doc, path, params, body_ptr, known)
         else:
             self.check_refs(doc, body if prefix else params, body_ptr, known)
         if kind == "authenticate":
@@ -429,6 +434,50 @@ class _Run:
         stack: list[Path],
     ) -> tuple[tuple[Step, ...], Path | None]:
         as_name = params.get("as", "row")
+        shape, source = self.rows(doc, path, params, body_ptr, known)
+        inner = dict(known)
+        inner[as_name] = shape
+        steps = self.steps(
+            doc,
+            path,
+            nested_raw if isinstance(nested_raw, list) else [],
+            f"{body_ptr}/steps",
+            inner,
+            stack,
+        )
+        for name, value in inner.items():
+            if name != as_name and (name not in known or known[name] is not value):
+                known[name] = V.UNKNOWN
+        return steps, source
+
+    def check_items(
+        self,
+        doc: YamlDocument,
+        path: Path,
+        params: dict[str, Any],
+        body_ptr: str,
+        known: dict[str, Any],
+    ) -> Path | None:
+        """``check-items``: rows as for ``for-each``; its per-row keys may use the row."""
+        as_name = params.get("as", "row")
+        shape, source = self.rows(doc, path, params, body_ptr, known)
+        inner = {**known, str(as_name): shape}
+        for key in ROW_TEMPLATE_KEYS:
+            if key in params:
+                self.check_refs(doc, params[key], f"{body_ptr}/{key}", inner)
+        if "within" in params:
+            self.check_refs(doc, params["within"], f"{body_ptr}/within", known)
+        return source
+
+    def rows(
+        self,
+        doc: YamlDocument,
+        path: Path,
+        params: dict[str, Any],
+        body_ptr: str,
+        known: dict[str, Any],
+    ) -> tuple[V.RowShape, Path | None]:
+        """The rows of ``items:`` or ``csv:`` (read into ``items``) and their shape."""
         source: Path | None = None
         shape: V.RowShape
         if "csv" in params:
@@ -465,20 +514,7 @@ class _Run:
                     shape = V.RowShape(None)
             else:
                 shape = _shape_of(items if isinstance(items, list) else [])
-        inner = dict(known)
-        inner[as_name] = shape
-        steps = self.steps(
-            doc,
-            path,
-            nested_raw if isinstance(nested_raw, list) else [],
-            f"{body_ptr}/steps",
-            inner,
-            stack,
-        )
-        for name, value in inner.items():
-            if name != as_name and (name not in known or known[name] is not value):
-                known[name] = V.UNKNOWN
-        return steps, source
+        return shape, source
 
     def read_csv(
         self, doc: YamlDocument, source: Path, written: str, pointer: str

@@ -80,11 +80,21 @@ class StepResult:
     timeline: list[ObservedEvent] = field(default_factory=list)
     closest: ObservedEvent | None = None
     closest_explanation: str | None = None
+    #: Nested results: a ``for-each``'s passes (each holding its own nested steps), an
+    #: ``include``'s steps, a ``check-items``'s items.
+    children: list[StepResult] = field(default_factory=list)
+    #: True when the children are the checks (``for-each`` passes, checked items) rather
+    #: than details of this one check (an ``include``'s steps).
+    group: bool = False
 
     @property
     def label(self) -> str:
         """``03`` (or the nested ``number``)."""
         return self.number or f"{self.index:02d}"
+
+    def checks(self) -> list[StepResult]:
+        """The checks this result stands for: its children if it is a group, else itself."""
+        return list(self.children) if self.group else [self]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (see ``report.schema.json``)."""
@@ -116,6 +126,8 @@ class StepResult:
                 if self.closest is None
                 else {"event": self.closest.to_dict(), "explanation": self.closest_explanation}
             ),
+            "group": self.group,
+            "steps": [c.to_dict() for c in self.children],
         }
 
 
@@ -139,6 +151,14 @@ class ScenarioResult:
         """True if any cleanup action did not pass."""
         return any(c.status in (Outcome.FAILED, Outcome.ERROR) for c in self.cleanup)
 
+    def checks(self) -> list[StepResult]:
+        """Every check of the scenario: a step, or each pass/item of a group step."""
+        return [check for step in self.steps for check in step.checks()]
+
+    def check_counts(self) -> dict[str, int]:
+        """Number of checks per status (every status present, zero or not)."""
+        return _count(self.checks())
+
     def to_dict(self) -> dict[str, Any]:
         """JSON form (see ``report.schema.json``)."""
         return {
@@ -150,6 +170,7 @@ class ScenarioResult:
             "start": _iso(self.start),
             "duration": round(self.duration, 6),
             "message": self.message,
+            "checks": self.check_counts(),
             "steps": [s.to_dict() for s in self.steps],
             "cleanup": [c.to_dict() for c in self.cleanup],
         }
@@ -179,6 +200,10 @@ class RunResult:
             out[str(s.status)] += 1
         return out
 
+    def check_counts(self) -> dict[str, int]:
+        """Number of checks (steps, passes, checked items) per status over every scenario."""
+        return _count([c for s in self.scenarios for c in s.checks()])
+
     def to_dict(self) -> dict[str, Any]:
         """JSON form (see ``report.schema.json``)."""
         duration = (self.end - self.start).total_seconds() if self.end else None
@@ -193,8 +218,16 @@ class RunResult:
             "gateway": {"version": self.gateway_version, "protocol-version": self.protocol_version},
             "interrupted-by": self.interrupted_by,
             "summary": self.counts(),
+            "checks": self.check_counts(),
             "scenarios": [s.to_dict() for s in self.scenarios],
         }
+
+
+def _count(results: list[StepResult]) -> dict[str, int]:
+    out = {str(o): 0 for o in Outcome}
+    for r in results:
+        out[str(r.status)] += 1
+    return out
 
 
 def safe_endpoint(endpoint: str | None) -> str | None:

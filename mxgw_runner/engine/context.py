@@ -19,6 +19,16 @@ if TYPE_CHECKING:
     from mxgw_runner.engine.cleanup import CleanupOutcome, CleanupStack
     from mxgw_runner.engine.recorder import Recorder
     from mxgw_runner.engine.scenario import ScenarioRun
+    from mxgw_runner.results import Outcome, StepResult
+
+
+class NestedStop(Exception):
+    """A nested step erred or was interrupted: the enclosing step stops with that outcome."""
+
+    def __init__(self, outcome: Outcome, message: str) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+        self.message = message
 
 
 class RunContext:
@@ -31,12 +41,15 @@ class RunContext:
         params: Mapping[str, Any],
         timeout: float,
         step_start: datetime,
+        *,
+        result: StepResult | None = None,
     ) -> None:
         self._run = run
         self._step = step
         self._params = params
         self._timeout = timeout
         self._step_start = step_start
+        self._result = result
 
     # ------------------------------------------------------------------ StepContext
 
@@ -101,12 +114,79 @@ class RunContext:
     async def run_steps(
         self, steps: Sequence[Step], variables: Mapping[str, Any], *, label: str
     ) -> bool:
-        """Nested steps (``for-each``, ``include``) are not supported by this engine yet."""
-        raise StepUsageError(f"{self._step.kind} is not supported by this version of mxgw-run")
+        """Run nested steps with extra variables bound; True if all of them passed.
+
+        A non-empty ``label`` makes the call a pass of its own (a check in every
+        report, named by the label); an empty one adds the steps' results under
+        this step (an include). A nested error or interruption raises (the step
+        stops); a failed check only returns False.
+        """
+        if self._result is None:
+            raise StepUsageError(f"{self._step.kind}: nested steps need the mxgw-run engine")
+        return await self._run.nested.run_body(self._step, self._result, steps, variables, label)
 
     async def confirm(self, prompt: str) -> bool:
-        """Manual checkpoints are not supported by this engine yet."""
-        raise StepUsageError("confirm is not supported by this version of mxgw-run")
+        """Ask the operator ``prompt [y/N]`` on the terminal; ``--assume-yes`` answers yes.
+
+        With no terminal (and no ``--assume-yes``) the check fails at once: an
+        unattended run must never hang on a question nobody sees.
+        """
+        from mxgw_runner.errors import StepFailed
+        from mxgw_runner.steps.terminal import ask_yes_no, have_terminal
+
+        if self._run.engine.options.assume_yes:
+            self.note("answered yes by --assume-yes")
+            return True
+        if not have_terminal():
+            raise StepFailed(
+                "confirm needs an operator at a terminal; run with --assume-yes for unattended runs"
+            )
+        answer = await ask_yes_no(self._run.engine.redactor.text(prompt))
+        if answer:
+            self.note("operator answered yes")
+        return answer
+
+    # ------------------------------------------------------------------ nested steps
+
+    @property
+    def result(self) -> StepResult | None:
+        """This step's result as it is being filled in (nested results go under it)."""
+        return self._result
+
+    def nested_failure(self) -> tuple[str | None, StepResult | None]:
+        """Where the last nested body that did not pass stopped, and that step's result."""
+        nested = self._run.nested
+        return nested.last_failure, nested.last_failed
+
+    async def add_check(self, check: StepResult) -> None:
+        """Add a check of this step (a ``check-items`` item): a child result, reported now."""
+        if self._result is None:
+            raise StepUsageError(f"{self._step.kind}: checks need the mxgw-run engine")
+        self._result.children.append(check)
+        self._result.group = True
+        await self._run.notify(self._step, check)
+
+    def variables(self) -> Mapping[str, Any]:
+        """Every variable in force now (static, saved, rows)."""
+        return self._run.variables
+
+    def resolve(self, value: Any, extra: Mapping[str, Any], *, pointer: str = "") -> Any:
+        """Substitute variables in ``value`` with ``extra`` (a row) over those in force."""
+        from collections import ChainMap
+
+        from mxgw_runner import variables as V
+
+        secrets: set[str] = set()
+        resolved = V.resolve(
+            value,
+            ChainMap(dict(extra), self._run.variables),
+            self._run.engine.options.env,
+            secrets=secrets,
+            pointer=pointer,
+        )
+        if secrets:
+            self._run.engine.redactor.add(secrets)
+        return resolved
 
     # ------------------------------------------------------------------ built-in steps
 

@@ -20,10 +20,11 @@ from mxgw_runner import variables as V
 from mxgw_runner.durations import DurationError, parse_duration
 from mxgw_runner.engine import cleanup as C
 from mxgw_runner.engine.cleanup import CleanupOutcome, CleanupStack
-from mxgw_runner.engine.context import RunContext
+from mxgw_runner.engine.context import NestedStop, RunContext
+from mxgw_runner.engine.nested import NestedRunner
 from mxgw_runner.engine.outcomes import ExpectationFailed, describe_error, judge
 from mxgw_runner.engine.state import SessionState, StepUsageError
-from mxgw_runner.loader import resolve_step_params
+from mxgw_runner.loader import ROW_TEMPLATE_STEPS, resolve_step_params
 from mxgw_runner.model import Scenario, Step
 from mxgw_runner.results import CleanupResult, Outcome, ScenarioResult, StepResult
 from mxgw_runner.steptypes import StepOutcome
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
 _WAIT_KEYS = ("within", "for")
 #: Seconds a step may overrun its timeout so that its own failure message wins the race.
 BUDGET_GRACE = 0.5
+#: Steps with no overall time limit unless they set ``timeout:`` (their nested steps keep
+#: their own; a ``confirm`` waits for the operator).
+UNBOUNDED_STEPS = frozenset({"for-each", "include", "confirm"})
 
 _CLEANUP_STATUS = {
     C.PASSED: Outcome.PASSED,
@@ -105,6 +109,8 @@ class ScenarioRun:
         )
         self._current: StepResult | None = None
         self._scenario_timed_out = False
+        #: Runs ``for-each`` passes and ``include`` bodies (see :mod:`.nested`).
+        self.nested = NestedRunner(self)
 
     # ------------------------------------------------------------------ the whole scenario
 
@@ -219,19 +225,29 @@ class ScenarioRun:
 
     async def _run_step(self, step: Step) -> bool:
         """Run one step and record its result; False if the scenario must stop."""
-        engine = self.engine
         result = _step_result(self.scenario, step, Outcome.PASSED, None)
         result.start = _now()
         self._current = result
-        self.notes = []
+        await self._execute(step, result, announce=True)
+        await self._finish_step(step, result)
+        return result.status == Outcome.PASSED
+
+    async def _execute(self, step: Step, result: StepResult, *, announce: bool = False) -> None:
+        """Run a step (top-level or nested) and fill in its result; CancelledError passes."""
+        engine = self.engine
+        outer_notes, self.notes = self.notes, []
         started = time.monotonic()
         try:
-            await call_hook(
-                engine.pm.hook.mxgw_step_start(scenario=self.scenario, step=step, index=step.index)
-            )
+            if announce:
+                await call_hook(
+                    engine.pm.hook.mxgw_step_start(
+                        scenario=self.scenario, step=step, index=step.index
+                    )
+                )
             outcome = await self._invoke(step, result)
         except asyncio.CancelledError:
             result.duration = time.monotonic() - started
+            self.notes = outer_notes
             raise
         except ExpectationFailed as exc:
             result.status = Outcome.FAILED
@@ -243,6 +259,9 @@ class ScenarioRun:
         except TimeoutError:
             result.status = Outcome.FAILED
             result.message = f"timed out after {time.monotonic() - started:.3g} s"
+        except NestedStop as exc:
+            result.status = exc.outcome
+            result.message = exc.message
         except Exception as exc:
             judgement = judge(exc)
             result.status = judgement.outcome
@@ -261,13 +280,16 @@ class ScenarioRun:
                 result.message = outcome.message
         if self.notes:
             result.message = _join(result.message, "; ".join(self.notes))
+        self.notes = outer_notes
         result.duration = time.monotonic() - started
-        await self._finish_step(step, result)
-        return result.status == Outcome.PASSED
 
     async def _finish_step(self, step: Step, result: StepResult) -> None:
         self._current = None
         self.result.steps.append(result)
+        await self.notify(step, result)
+
+    async def notify(self, step: Step, result: StepResult) -> None:
+        """Tell the plugins (the console) that a result is final."""
         try:
             await call_hook(
                 self.engine.pm.hook.mxgw_step_finish(
@@ -280,8 +302,11 @@ class ScenarioRun:
     async def _invoke(self, step: Step, result: StepResult) -> StepOutcome | None:
         engine = self.engine
         secrets: set[str] = set()
-        if _has_templates(step.params):
-            params: Mapping[str, Any] = resolve_step_params(
+        if step.kind in ROW_TEMPLATE_STEPS:
+            # Resolves its own params, row by row (its templates name the row variable).
+            params: Mapping[str, Any] = step.params
+        elif _has_templates(step.params):
+            params = resolve_step_params(
                 step,
                 self.variables,
                 env=engine.options.env,
@@ -296,8 +321,13 @@ class ScenarioRun:
         step_type = engine.registry.get(step.kind)
         if step_type is None or step_type.run is None:
             raise StepUsageError(f"step {step.kind!r} is not supported by this version of mxgw-run")
-        budget = self._budget(step, params)
-        ctx = RunContext(self, step, params, self._step_timeout(step), result.start or _now())
+        budget: float | None = self._budget(step, params)
+        if step.kind in UNBOUNDED_STEPS and step.timeout is None:
+            # Nested steps keep their own timeouts; an operator may think as long as needed.
+            budget = None
+        ctx = RunContext(
+            self, step, params, self._step_timeout(step), result.start or _now(), result=result
+        )
         async with asyncio.timeout(budget):
             return await step_type.run(ctx)
 

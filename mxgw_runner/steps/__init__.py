@@ -2,7 +2,7 @@
 
 The step *schemas* live here; the hook pairs each with its run callable from
 :mod:`mxgw_runner.steps.runs` (one module per step or small group). Steps this
-version cannot run yet (``for-each``, ``include``, ``confirm``) keep ``run=None``.
+version cannot run yet keep ``run=None`` (none at present).
 """
 
 from __future__ import annotations
@@ -268,6 +268,48 @@ BUILTIN_STEPS: tuple[StepType, ...] = (
         },
         description="A manual checkpoint an operator answers on the terminal.",
         shorthand="prompt",
+    ),
+    StepType(
+        "check-items",
+        {
+            **_obj(
+                {
+                    "items": {
+                        "anyOf": [{"type": "array"}, _ref("var-ref")],
+                        "description": "Rows: scalars or mappings (${row.column}).",
+                    },
+                    "csv": {
+                        "type": "string",
+                        "minLength": 1,
+                        "description": "CSV file with a header row.",
+                    },
+                    "as": _ref("identifier"),
+                    "item": {
+                        "type": "string",
+                        "minLength": 1,
+                        "description": "Each row's item reference, e.g. ${row.tag}.",
+                    },
+                    "alias": {
+                        "type": "string",
+                        "description": "Each row's name for the item (default: the reference).",
+                    },
+                    "value": {
+                        "description": "What each first data change's value must match "
+                        "(as expect-event's value:; may use ${row.column})."
+                    },
+                    "quality": {
+                        "description": "What each first data change's quality must match "
+                        "(as expect-event's quality:)."
+                    },
+                    "within": _ref("duration"),
+                },
+                ["item"],
+            ),
+            "oneOf": [{"required": ["items"]}, {"required": ["csv"]}],
+            "errorMessage": "needs exactly one of items, csv",
+        },
+        description="Bulk checklist: add, advise and check the first data change of each "
+        "row's item in a few round trips; each item is a check.",
     ),
 )
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from mxgw_runner.steps.authenticate import run_authenticate
+from mxgw_runner.steps.check_items import run_check_items
 from mxgw_runner.steps.connection import run_register, run_unregister
 from mxgw_runner.steps.expect import run_expect_event, run_expect_no_event
+from mxgw_runner.steps.flow import run_confirm, run_for_each, run_include
 from mxgw_runner.steps.items import run_add_item, run_advise, run_remove_item, run_unadvise
 from mxgw_runner.steps.read import run_read
 from mxgw_runner.steps.session import run_close_session, run_open_session
@@ -34,6 +36,10 @@ RUNS: dict[str, StepRun] = {
     "unregister": run_unregister,
     "close-session": run_close_session,
     "wait": run_wait,
+    "for-each": run_for_each,
+    "include": run_include,
+    "confirm": run_confirm,
+    "check-items": run_check_items,
 }
 
 

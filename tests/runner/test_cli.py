@@ -175,10 +175,10 @@ def test_unreachable_gateway_exits_3_and_still_writes_reports(tmp_path: Path) ->
     assert result.scenario()["status"] == "error"
 
 
-def test_steps_this_version_cannot_run_are_refused_before_anything_runs(tmp_path: Path) -> None:
+def test_for_each_runs_its_steps_once_per_row(tmp_path: Path) -> None:
     path = scenario_file(
         tmp_path,
-        "later.yaml",
+        "rows.yaml",
         """
         steps:
           - for-each:
@@ -187,9 +187,10 @@ def test_steps_this_version_cannot_run_are_refused_before_anything_runs(tmp_path
                 - wait: 1ms
         """,
     )
-    result = run_cli(path, "--validate")
-    assert result.code == 2
-    assert "later.yaml:2:5: step 1 for-each: not supported" in result.stderr
+    result = run_cli(path, report=tmp_path / "report.json")
+    assert result.code == 0, result.output
+    (step,) = result.scenario()["steps"]
+    assert [p["name"] for p in step["steps"]] == ["[1/2] 1", "[2/2] 2"]
 
 
 def test_an_invalid_simulator_galaxy_is_located(tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ BUILTIN = {
     "for-each",
     "include",
     "confirm",
+    "check-items",
 }
 
 
