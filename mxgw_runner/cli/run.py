@@ -36,6 +36,9 @@ LIVE_EVERY = 1.0
 #: plain ``progress:`` line this often shows the run is alive.
 PLAIN_EVERY = 30.0
 
+#: Steps that ask the operator on the terminal: no progress line or other output meanwhile.
+INTERACTIVE = frozenset({"confirm"})
+
 _NOT_PASSED = ("failed", "error", "interrupted")
 
 
@@ -73,8 +76,16 @@ class ConsolePlugin:
         self.reporter.refresh()
 
     @hookimpl
+    def mxgw_step_start(self, scenario: Any, step: Any, index: int) -> None:
+        """A question for the operator gets the terminal to itself while it waits."""
+        if step.kind in INTERACTIVE:
+            self.reporter.suspend()
+
+    @hookimpl
     def mxgw_step_finish(self, scenario: Any, step: Any, result: Any) -> None:
         """Print (or hold) the step's line as soon as it has a result."""
+        if step.kind in INTERACTIVE:
+            self.reporter.resume()
         self._for(scenario).step_finished(result, file=str(scenario.path))
         if "." not in result.label:  # a top-level step (nested ones are part of it)
             key = id(scenario)
@@ -213,6 +224,7 @@ async def run_scenarios(
                 result = await engine.run(scenarios)
             finally:
                 stop_ticker()
+                reporter.resume(every=True)
                 if reporter.live is not None:
                     reporter.live.clear()
                     reporter.live = None

@@ -8,6 +8,7 @@ when the stream's encoding cannot show the symbols.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -113,6 +114,8 @@ class ConsoleReporter:
         self._held: list[str] | None = None
         self._parent: ConsoleReporter | None = None
         self._drawn = 0.0
+        self._suspended = 0
+        self._queued: list[str] = []
 
     def block(self) -> ConsoleReporter:
         """A reporter for one scenario that holds its lines until :meth:`emit_block`, so
@@ -145,9 +148,29 @@ class ConsoleReporter:
             return
         self.emit([text])
 
+    def suspend(self) -> None:
+        """Give the terminal to a question (a ``confirm`` step): erase the live line, and
+        hold other output and redraws until :meth:`resume`."""
+        if self._suspended == 0 and self.live is not None and not self._gone:
+            with contextlib.suppress(BrokenPipeError, ValueError):
+                self.live.clear()
+                self.stream.flush()
+        self._suspended += 1
+
+    def resume(self, *, every: bool = False) -> None:
+        """The question was answered: print what was held, redraw the live line
+        (``every``: end every suspension, at the end of the run)."""
+        self._suspended = 0 if every else max(0, self._suspended - 1)
+        if self._suspended == 0:
+            lines, self._queued = self._queued, []
+            self.emit(lines)
+
     def emit(self, lines: list[str]) -> None:
         """Write finished lines (already masked), around the live progress line if any."""
         if self._gone:
+            return
+        if self._suspended:
+            self._queued.extend(lines)
             return
         try:
             if self.live is not None:

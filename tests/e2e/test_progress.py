@@ -20,11 +20,17 @@ SCENARIO = """
       - wait: 1ms
 """
 
+#: How long the "operator" takes to answer: longer than the progress line's redraw period.
+THINKING = 1.5
+
 PROGRESS = re.compile(r"(\d+)/(\d+) scenarios, (\d+)/(\d+) steps, (\d+) failed, \d+ s")
 
 
-def _run_on_terminal(*args: str | Path, timeout: float = 60.0) -> tuple[int, str]:
-    """Run mxgw-run with a pseudo-terminal as its stdout; returns exit code and raw output."""
+def _run_on_terminal(
+    *args: str | Path, timeout: float = 60.0, answer: tuple[str, str] | None = None
+) -> tuple[int, str]:
+    """Run mxgw-run on a pseudo-terminal (its stdin and stdout); returns the exit code and
+    the raw output. ``answer``: once the output shows ``answer[0]``, type ``answer[1]``."""
     pid, fd = pty.fork()
     if pid == 0:  # the child: becomes mxgw-run
         try:
@@ -35,11 +41,18 @@ def _run_on_terminal(*args: str | Path, timeout: float = 60.0) -> tuple[int, str
             os._exit(127)
     out = b""
     deadline = time.monotonic() + timeout
+    typed_at: float | None = None  # when to type the answer (the operator thinks a moment)
     try:
         while time.monotonic() < deadline:
-            ready, _, _ = select.select([fd], [], [], deadline - time.monotonic())
+            wait = deadline - time.monotonic()
+            if typed_at is not None:
+                wait = max(0.0, min(wait, typed_at - time.monotonic()))
+            ready, _, _ = select.select([fd], [], [], wait)
+            if answer is not None and typed_at is not None and time.monotonic() >= typed_at:
+                os.write(fd, answer[1].encode())
+                answer, typed_at = None, None
             if not ready:
-                break
+                continue
             try:
                 chunk = os.read(fd, 65536)
             except OSError:  # EIO: the child closed the terminal
@@ -47,6 +60,8 @@ def _run_on_terminal(*args: str | Path, timeout: float = 60.0) -> tuple[int, str
             if not chunk:
                 break
             out += chunk
+            if answer is not None and typed_at is None and answer[0].encode() in out:
+                typed_at = time.monotonic() + THINKING
     finally:
         os.close(fd)
     if time.monotonic() >= deadline:
@@ -141,3 +156,28 @@ def test_no_control_characters_when_stdout_is_not_a_terminal(tmp_path: Path) -> 
     assert result.code == 0, result.output
     assert "\r" not in result.stdout and "\x1b" not in result.stdout
     assert "scenarios, " not in result.stdout
+
+
+def test_a_question_gets_the_terminal_to_itself(tmp_path: Path) -> None:
+    path = scenario_file(
+        tmp_path,
+        "ask.yaml",
+        """
+        name: asks
+        steps:
+          - wait: 1ms
+          - confirm: Is the valve open?
+          - wait: 1ms
+        """,
+    )
+    code, raw = _run_on_terminal(path, answer=("Is the valve open? [y/N] ", "y\n"))
+
+    assert code == 0, raw
+    asked = raw.index("Is the valve open? [y/N] ")
+    # The progress line was erased before the question and not drawn over it while it waited.
+    before, after = raw[:asked], raw[asked:]
+    assert before.endswith("\r\x1b[K"), repr(before[-80:])
+    answered = after.index("y\r\n") if "y\r\n" in after else after.index("\n")
+    assert not PROGRESS.search(after[:answered]), repr(after[:answered])
+    assert "3/3 steps" in after
+    assert _screen(raw)[-1] == "1 scenario: 1 passed (exit code 0)"
