@@ -141,7 +141,7 @@ class NestedRunner:
                 result = nested_result(step, f"{prefix}.{step.index:02d}")
                 result.start = datetime.now(UTC)
                 try:
-                    await run._execute(step, result)
+                    await run._execute(step, result, announce=True)
                 except asyncio.CancelledError:
                     interrupts = run.engine.interrupts
                     if interrupts.interrupted:

@@ -130,7 +130,7 @@ def _run_section(page: PageBuilder, run: RunResult, operator: str | None) -> Non
     code = exit_code_for(run)
     cls, text = _VERDICTS.get(code, ("error", "ERROR"))
     if code == ExitCode.PASSED and not any(
-        step.status == Outcome.PASSED for scenario in run.scenarios for step in scenario.steps
+        step.status == Outcome.PASSED for scenario in run.scenarios for step in scenario.checks()
     ):
         cls, text = "skipped", "NOTHING CHECKED: no check ran"
     page.add('<section aria-labelledby="run-h">', '<h2 id="run-h">Run</h2>')
@@ -183,7 +183,8 @@ def _summary_section(page: PageBuilder, run: RunResult) -> None:
     total = dict.fromkeys(Outcome, 0)
     cleanup_total = cleanup_bad = 0
     for number, scenario in enumerate(run.scenarios, start=1):
-        counts = _counts(scenario.steps)
+        checks = scenario.checks()
+        counts = _counts(checks)
         for key, value in counts.items():
             total[key] += value
         bad = sum(c.status in FAILING for c in scenario.cleanup)
@@ -193,7 +194,7 @@ def _summary_section(page: PageBuilder, run: RunResult) -> None:
             f'<tr><th scope="row"><a href="#scenario-{number}">{number}. '
             f"{page.esc(scenario.name)}</a></th>"
             f"<td>{page.badge(scenario.status)}</td>"
-            f'<td class="num">{len(scenario.steps)}</td>'
+            f'<td class="num">{len(checks)}</td>'
             f'<td class="num">{counts[Outcome.PASSED]}</td>'
             f'<td class="num">{counts[Outcome.FAILED]}</td>'
             f'<td class="num">{counts[Outcome.ERROR] + counts[Outcome.INTERRUPTED]}</td>'

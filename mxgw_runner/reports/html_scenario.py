@@ -66,7 +66,17 @@ def _steps_table(page: PageBuilder, number: int, scenario: ScenarioResult) -> No
     page.add("<tbody>")
     for step in scenario.steps:
         _step_rows(page, scenario, step)
+        _nested_rows(page, scenario, step)
     page.add("</tbody>", "</table>")
+
+
+def _nested_rows(page: PageBuilder, scenario: ScenarioResult, step: StepResult) -> None:
+    """Rows under a step: every pass or checked item of a group, an include's steps, and
+    the steps of a pass that did not pass (a passing pass is one row)."""
+    for child in step.children:
+        _step_rows(page, scenario, child)
+        if child.children and (not step.group or child.status != Outcome.PASSED):
+            _nested_rows(page, scenario, child)
 
 
 def _step_rows(page: PageBuilder, scenario: ScenarioResult, step: StepResult) -> None:

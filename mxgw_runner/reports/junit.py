@@ -1,10 +1,11 @@
 """JUnit XML (``--report-junit``) for Jenkins, GitLab and GitHub test reporters.
 
-A ``<testsuite>`` per scenario and a ``<testcase>`` per step, nested steps
-included; checks that did not hold are ``<failure>``, checks that could not be
-made (gateway, session, interruption) are ``<error>``, and every cleanup action
-is a testcase of its own so a failed restore is visible. Written with the
-standard library only.
+A ``<testsuite>`` per scenario and a ``<testcase>`` per check: a step, or each pass
+of a ``for-each`` and each item of a ``check-items`` (``05 for-each [3/200] tag=X``); an
+include is one testcase listing its steps. Checks that did not hold are ``<failure>``,
+checks that could not be made (gateway, session, interruption) are ``<error>``, and
+every cleanup action is a testcase of its own so a failed restore is visible. Written
+with the standard library only.
 """
 
 from __future__ import annotations
@@ -102,7 +103,11 @@ class _Builder:
             self.set(prop, "name", key)
             self.set(prop, "value", value)
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-        cases = [self.step_case(classname, scenario, s) for s in scenario.steps]
+        cases = [
+            self.step_case(classname, scenario, check, name)
+            for step in scenario.steps
+            for check, name in _checks_of(step)
+        ]
         if scenario.status in (Outcome.ERROR, Outcome.INTERRUPTED) and not any(
             s.status in (Outcome.ERROR, Outcome.INTERRUPTED) for s in scenario.steps
         ):
@@ -144,11 +149,11 @@ class _Builder:
             el.text = self.text(body)
 
     def step_case(
-        self, classname: str, scenario: ScenarioResult, step: StepResult
+        self, classname: str, scenario: ScenarioResult, step: StepResult, name: str
     ) -> tuple[ET.Element, Outcome]:
         case = ET.Element("testcase")
         self.set(case, "classname", classname)
-        self.set(case, "name", testcase_name(step))
+        self.set(case, "name", name)
         case.set("time", _seconds(step.duration))
         self.set(case, "file", step.file or scenario.file)
         if step.line is not None:
@@ -192,8 +197,29 @@ def _prop(value: Any) -> str:
     return json.dumps(value, default=str, ensure_ascii=False)
 
 
+def _checks_of(step: StepResult) -> list[tuple[StepResult, str]]:
+    """The testcases of a step: itself, or each pass/item of a group, with their names."""
+    if not step.group:
+        return [(step, testcase_name(step))]
+    return [(child, f"{step.label} {step.kind} {child.name}") for child in step.children]
+
+
+def _nested_lines(step: StepResult, depth: int = 0) -> list[str]:
+    """One line per nested result (an include's or a pass's steps), indented by depth."""
+    lines = []
+    for child in step.children:
+        where = f" ({child.file}:{child.line})" if child.file and child.line else ""
+        title = f" {child.name}" if child.name else ""
+        lines.append(f"{'  ' * depth}{child.label} {child.kind}{title}: {child.status}{where}")
+        lines.extend(_nested_lines(child, depth + 1))
+    return lines
+
+
 def _details(step: StepResult) -> str:
     lines: list[str] = []
+    if step.children and not step.group:
+        lines.append("steps:")
+        lines.extend(f"  {line}" for line in _nested_lines(step))
     if step.expected:
         lines.append(f"expected: {step.expected}")
     observed = []

@@ -104,6 +104,9 @@ async def run_include(ctx: StepContext) -> StepOutcome | None:
 async def run_confirm(ctx: StepContext) -> StepOutcome:
     """Ask the operator; yes passes, no fails."""
     prompt = str(ctx.params["prompt"])
+    result = engine_context(ctx).result
+    if result is not None and not ctx.step.name:
+        result.name = prompt
     if not await ctx.confirm(prompt):
         raise StepFailed("operator answered no", expected="yes")
     return StepOutcome(expected="yes")
