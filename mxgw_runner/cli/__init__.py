@@ -19,7 +19,7 @@ from mxgw_runner import __version__
 from mxgw_runner.cli.args import EXIT_USAGE, PROG, build_parser, plugin_modules, report_dest
 from mxgw_runner.cli.checks import preflight
 from mxgw_runner.cli.discovery import discover, load_all, select, shard, split_simulate
-from mxgw_runner.cli.plan import print_plan
+from mxgw_runner.cli.plan import confirm_lines, print_plan
 
 if TYPE_CHECKING:
     import argparse
@@ -164,6 +164,8 @@ def _main(argv: list[str]) -> int:
     if args.validate:
         for scenario in scenarios:
             print(f"ok  {scenario.path} — {scenario.name} ({len(scenario.steps)} steps)")
+            for line in confirm_lines(scenario, "    confirm "):
+                print(line)
         return EXIT_OK
     if args.plan:
         print_plan(selected, sys.stdout)

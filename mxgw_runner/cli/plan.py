@@ -47,6 +47,24 @@ def writes_of(scenario: Scenario) -> list[tuple[Any, str]]:
     return out
 
 
+def confirms_of(scenario: Scenario) -> list[tuple[Any, str]]:
+    """Every ``confirm`` step (nested ones included) and its question, as written."""
+    return [
+        (step, str(step.params.get("prompt"))) for step in scenario.walk() if step.kind == "confirm"
+    ]
+
+
+def confirm_lines(scenario: Scenario, indent: str = "    ") -> list[str]:
+    """``file:line: question`` for each confirm, secret values masked."""
+    from mxgw_runner.redact import Redactor
+
+    mask = Redactor(scenario.secret_values).text
+    return [
+        f"{indent}{step.location.file}:{step.line}: {mask(prompt)}"
+        for step, prompt in confirms_of(scenario)
+    ]
+
+
 def print_plan(scenarios: Sequence[Scenario], out: TextIO) -> None:
     """The steps of each scenario and every write it would make (secret values masked)."""
     from mxgw_runner.redact import Redactor
@@ -61,5 +79,7 @@ def print_plan(scenarios: Sequence[Scenario], out: TextIO) -> None:
         out.write(f"  writes: {len(writes)}\n")
         for step, text in writes:
             out.write(f"    {step.location.file}:{step.line}: {mask(text)}\n")
-
-
+        confirms = confirm_lines(scenario)
+        if confirms:
+            out.write(f"  confirms (questions for the operator): {len(confirms)}\n")
+            out.writelines(f"{line}\n" for line in confirms)
