@@ -2,7 +2,9 @@
 
 Every event a session's worker produces goes through one :class:`EventHub`, one at a time
 (:meth:`EventHub.publish`) or as the list one worker pass delivered
-(:meth:`EventHub.publish_many`: one clock reading and one subscriber wake-up per list). The hub
+(:meth:`EventHub.publish_many`: one clock reading and one subscriber wake-up per list).
+Events are generated messages or :class:`~mxgw_sim.wire.WireEvent` data changes (bytes):
+streams and DrainEvents turn the latter into messages only where a message is needed. The hub
 
 * stamps ``gateway_receive_timestamp`` and keeps the event in a replay ring (the last
   ``ring_size`` events, none older than ``ring_seconds``);
@@ -28,6 +30,7 @@ from collections.abc import Callable
 import grpc
 
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
+from mxgw_sim.wire import AnyEvent, WireEvent, as_message, timestamp_field
 
 DEFAULT_RING_SIZE = 1024
 DEFAULT_RING_SECONDS = 300.0
@@ -79,12 +82,12 @@ class Subscription:
     def __init__(
         self,
         hub: EventHub,
-        initial: list[pb.MxEvent],
+        initial: list[AnyEvent],
         gone: Callable[[], bool] | None = None,
     ) -> None:
         self._hub = hub
         self._gone = gone
-        self._buffer: deque[pb.MxEvent] = deque(initial)
+        self._buffer: deque[AnyEvent] = deque(initial)
         self._wake = asyncio.Event()
         self._ended: StreamEnded | None = None
         if initial:
@@ -105,7 +108,7 @@ class Subscription:
         """Why the hub ended this stream, or ``None`` while it is live."""
         return self._ended
 
-    def _push(self, event: pb.MxEvent) -> bool:
+    def _push(self, event: AnyEvent) -> bool:
         """Queue ``event``; returns False (and queues nothing) on overflow."""
         if len(self._buffer) >= self._hub.queue_limit:
             return False
@@ -113,7 +116,7 @@ class Subscription:
         self._wake.set()
         return True
 
-    def _push_many(self, events: list[pb.MxEvent]) -> bool:
+    def _push_many(self, events: list[AnyEvent]) -> bool:
         """Queue ``events`` with one wake-up; returns False on overflow.
 
         On overflow the events that still fit are queued, as one-at-a-time pushes would;
@@ -135,8 +138,9 @@ class Subscription:
             self._ended = reason
         self._wake.set()
 
-    async def next_batch(self, max_events: int, max_delay: float = 0.0) -> list[pb.MxEvent]:
-        """Wait for at least one event and take up to ``max_events`` of them.
+    async def next_batch(self, max_events: int, max_delay: float = 0.0) -> list[AnyEvent]:
+        """Wait for at least one event and take up to ``max_events`` of them (as published:
+        messages, or wire events, which :func:`~mxgw_sim.wire.as_message` turns into one).
 
         With ``max_delay`` > 0 a partial batch waits up to that long for more events.
         Raises :class:`StreamEnded` once the hub has ended the stream.
@@ -186,7 +190,7 @@ class EventHub:
         self.queue_limit = queue_limit
         self.on_overflow = on_overflow
         self._clock = clock
-        self._ring: deque[tuple[float, pb.MxEvent]] = deque()
+        self._ring: deque[tuple[float, AnyEvent]] = deque()
         self._last_sequence = 0
         self._delivered_upto = 0
         self._subscriber: Subscription | None = None
@@ -218,13 +222,15 @@ class EventHub:
         return self._ring[0][1].worker_sequence if self._ring else self._last_sequence + 1
 
     # ---------------------------------------------------------------- publish
-    def publish(self, event: pb.MxEvent) -> None:
+    def publish(self, event: AnyEvent) -> None:
         """Take one event from the worker: stamp it, ring it, queue it for the subscriber."""
         if self.closed:
             return
         now = self._clock()
-        if not event.HasField("gateway_receive_timestamp"):
-            _stamp(event, *divmod(time.time_ns(), 1_000_000_000))
+        if type(event) is WireEvent:
+            event.finish(timestamp_field(11, *divmod(time.time_ns(), 1_000_000_000)))
+        elif not event.HasField("gateway_receive_timestamp"):  # type: ignore[union-attr]
+            _stamp(event, *divmod(time.time_ns(), 1_000_000_000))  # type: ignore[arg-type]
         self._last_sequence = max(self._last_sequence, event.worker_sequence)
         self._ring.append((now, event))
         self._trim(now)
@@ -232,18 +238,21 @@ class EventHub:
         if sub is not None and not sub._push(event):
             self._overflow(sub, now)
 
-    def publish_many(self, events: list[pb.MxEvent]) -> None:
+    def publish_many(self, events: list[AnyEvent]) -> None:
         """Take the events of one worker pass (in sequence order) as :meth:`publish` would
         one by one, reading the clocks once and waking the subscriber once."""
         if self.closed or not events:
             return
         now = self._clock()
         seconds, nanos = divmod(time.time_ns(), 1_000_000_000)
+        received = timestamp_field(11, seconds, nanos)
         ring = self._ring
         last = self._last_sequence
         for event in events:
-            if not event.HasField("gateway_receive_timestamp"):
-                stamp = event.gateway_receive_timestamp
+            if type(event) is WireEvent:
+                event.finish(received)
+            elif not event.HasField("gateway_receive_timestamp"):  # type: ignore[union-attr]
+                stamp = event.gateway_receive_timestamp  # type: ignore[union-attr]
                 stamp.seconds = seconds
                 stamp.nanos = nanos
             sequence = event.worker_sequence
@@ -290,7 +299,7 @@ class EventHub:
                 raise SubscriberExists("the session already has an event stream")
             self.end_stream(StreamEnded("replaced by a new stream", grpc.StatusCode.CANCELLED))
         self._trim()
-        initial: list[pb.MxEvent] = []
+        initial: list[AnyEvent] = []
         if after_sequence == 0:
             start = self._delivered_upto
         else:
@@ -309,9 +318,9 @@ class EventHub:
             self._subscriber = None
             self.detached_at = self._clock()
 
-    def _delivered(self, batch: list[pb.MxEvent]) -> None:
+    def _delivered(self, batch: list[AnyEvent]) -> None:
         for event in reversed(batch):
-            if not event.HasField("replay_gap"):
+            if type(event) is WireEvent or not event.HasField("replay_gap"):  # type: ignore[union-attr]
                 self._delivered_upto = max(self._delivered_upto, event.worker_sequence)
                 break
 
@@ -340,7 +349,7 @@ class EventHub:
             out = out[:max_events]
         if out:
             self._delivered_upto = out[-1].worker_sequence
-        return out
+        return [as_message(ev) for ev in out]
 
     def close(self, reason: StreamEnded) -> None:
         """The session closed: end the stream and drop the ring."""

@@ -29,7 +29,7 @@ from mxgw_sim.generated import mxgw_sim_control_pb2 as cpb
 from mxgw_sim.generated import mxgw_sim_control_pb2_grpc as cpb_grpc
 from mxgw_sim.sessions import Session, SessionError, SessionManager, SessionSettings
 from mxgw_sim.tls import server_credentials
-from mxgw_sim.wire import encode_event_batch
+from mxgw_sim.wire import AnyEvent, as_message, encode_event_batch
 from mxgw_sim.worker_host import HostSettings
 
 log = logging.getLogger("mxgw_sim.server")
@@ -73,7 +73,7 @@ async def _stream(
     after: int,
     max_batch: int,
     max_delay: float,
-) -> AsyncGenerator[list[pb.MxEvent], None]:
+) -> AsyncGenerator[list[AnyEvent], None]:
     """Attach the session's one subscriber and yield event batches until the stream ends."""
     try:
         session: Session = manager.get(session_id)
@@ -157,7 +157,7 @@ class GatewayServicer(pb_grpc.MxAccessGatewayServicer):
         try:
             async for batch in batches:
                 for event in batch:
-                    yield event
+                    yield as_message(event)
         finally:
             await batches.aclose()
 

@@ -28,6 +28,7 @@ import grpc
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
 from mxgw_sim.events import EventHub, StreamEnded
 from mxgw_sim.generated import mxgw_sim_control_pb2 as cpb
+from mxgw_sim.wire import AnyEvent
 from mxgw_sim.worker_host import (
     HostSettings,
     InProcessWorkerHost,
@@ -130,12 +131,12 @@ class Session:
             on_overflow=self._overflowed,
         )
         self.host: WorkerHost | None = None
-        self._delayed: deque[tuple[float, pb.MxEvent]] = deque()
+        self._delayed: deque[tuple[float, AnyEvent]] = deque()
         self._delay_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
 
     # ----------------------------------------------------------------- events
-    def publish(self, event: pb.MxEvent) -> None:
+    def publish(self, event: AnyEvent) -> None:
         """Event from the worker: to the hub now, or after the injected event latency."""
         if self.event_latency <= 0 and not self._delayed:
             self.hub.publish(event)
@@ -144,7 +145,7 @@ class Session:
         if self._delay_task is None or self._delay_task.done():
             self._delay_task = asyncio.create_task(self._release_delayed())
 
-    def publish_many(self, events: list[pb.MxEvent]) -> None:
+    def publish_many(self, events: list[AnyEvent]) -> None:
         """Events of one worker pass, in order: to the hub as one list when not delayed."""
         if self.event_latency <= 0 and not self._delayed:
             self.hub.publish_many(events)

@@ -1,11 +1,17 @@
 """Protobuf wire encoding by hand, for the event hot path.
 
 The wire format is a concatenation of fields, each a tag followed by its value; a
-length-delimited field (a message) is tag + varint length + the message's bytes. So an
-``MxEventBatch`` is, for every event, the tag of field 1, the event's length and the
-event's own serialization: :func:`encode_event_batch` writes exactly those bytes without
-building (and deep-copying every event into) an ``MxEventBatch`` message. The result is
-byte for byte what ``MxEventBatch(events=events).SerializeToString()`` produces.
+length-delimited field (a message) is tag + varint length + the message's bytes, and the
+generated classes write fields in field-number order. So an ``MxEventBatch`` is, for every
+event, the tag of field 1, the event's length and the event's own serialization:
+:func:`encode_event_batch` writes exactly those bytes without building (and deep-copying
+every event into) an ``MxEventBatch`` message. The result is byte for byte what
+``MxEventBatch(events=events).SerializeToString()`` produces.
+
+A :class:`WireEvent` is a data change kept as bytes from the moment it is made: the parts
+of the event shared by every item advising the changed attribute are serialized once, and
+each item's event is those parts joined with its handles, its worker_sequence and the two
+stamps, in field-number order, so again exactly what the generated classes would write.
 """
 
 from __future__ import annotations
@@ -15,16 +21,38 @@ from functools import lru_cache
 
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
 
-__all__ = ["encode_event_batch", "int32_field", "varint"]
+__all__ = [
+    "AnyEvent",
+    "WireEvent",
+    "as_message",
+    "encode_event_batch",
+    "int32_field",
+    "split_template",
+    "timestamp_field",
+    "varint",
+]
 
 #: Wire type 2 (length-delimited) of MxEventBatch.events (field 1).
 _EVENTS_TAG = 0x0A
 _MASK64 = (1 << 64) - 1
+#: MxEvent.worker_sequence (field 8, varint).
+_SEQUENCE_TAG = b"\x40"
+_SMALL = [bytes((n,)) for n in range(128)]
 
 
 def varint(value: int) -> bytes:
     """The base-128 varint of ``value``; negative numbers as 64-bit two's complement
     (how protobuf writes a negative int32 or int64)."""
+    if 0 <= value < 0x80:
+        return _SMALL[value]
+    if 0 < value < 0x10000000:  # the common sizes, without a loop
+        if value < 0x4000:
+            return bytes((value & 0x7F | 0x80, value >> 7))
+        if value < 0x200000:
+            return bytes((value & 0x7F | 0x80, value >> 7 & 0x7F | 0x80, value >> 14))
+        return bytes(
+            (value & 0x7F | 0x80, value >> 7 & 0x7F | 0x80, value >> 14 & 0x7F | 0x80, value >> 21)
+        )
     value &= _MASK64
     out = bytearray()
     while value > 0x7F:
@@ -41,6 +69,111 @@ def int32_field(number: int, value: int) -> bytes:
     return varint(number << 3) + varint(value)
 
 
+def timestamp_field(number: int, seconds: int, nanos: int) -> bytes:
+    """Field ``number`` holding a ``google.protobuf.Timestamp`` (present even when zero)."""
+    body = b""
+    if seconds:
+        body += b"\x08" + varint(seconds)
+    if nanos:
+        body += b"\x10" + varint(nanos)
+    return varint(number << 3 | 2) + varint(len(body)) + body
+
+
+def _skip(data: bytes, at: int, wire_type: int) -> int:
+    """Where the value starting at ``at`` of ``wire_type`` ends."""
+    if wire_type == 0:
+        while data[at] & 0x80:
+            at += 1
+        return at + 1
+    if wire_type == 1:
+        return at + 8
+    if wire_type == 5:
+        return at + 4
+    if wire_type == 2:
+        length = shift = 0
+        while True:
+            byte = data[at]
+            at += 1
+            length |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                return at + length
+    raise ValueError(f"unexpected wire type {wire_type}")
+
+
+def split_template(data: bytes, *cuts: int) -> list[bytes]:
+    """Cut a serialized message into runs of fields: part ``i`` holds the fields numbered
+    below ``cuts[i]`` (and at or above the previous cut), the last part the rest."""
+    parts = [bytearray() for _ in range(len(cuts) + 1)]
+    at = 0
+    while at < len(data):
+        start = at
+        tag = shift = 0
+        while True:
+            byte = data[at]
+            at += 1
+            tag |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                break
+        at = _skip(data, at, tag & 7)
+        number = tag >> 3
+        index = sum(1 for cut in cuts if number >= cut)
+        parts[index] += data[start:at]
+    return [bytes(part) for part in parts]
+
+
+class WireEvent:
+    """A data change kept as wire bytes until a consumer needs a message.
+
+    ``head`` holds fields 1-7 (family to statuses, handles included) and ``tail`` the
+    fields after 11 (the body). The pump sets ``worker_sequence`` and ``stamp`` (field 9
+    on the wire); the hub then sets ``data``, the whole event with its field 11.
+    """
+
+    __slots__ = ("data", "head", "stamp", "tail", "worker_sequence")
+
+    def __init__(self, head: bytes, tail: bytes) -> None:
+        self.head = head
+        self.tail = tail
+        self.worker_sequence = 0
+        self.stamp = b""
+        self.data = b""
+
+    def finish(self, received: bytes) -> bytes:
+        """Complete the event with ``received`` (field 11 on the wire); returns ``data``."""
+        data = self.data = b"".join(
+            (
+                self.head,
+                _SEQUENCE_TAG,
+                varint(self.worker_sequence),
+                self.stamp,
+                received,
+                self.tail,
+            )
+        )
+        return data
+
+    def serialize(self) -> bytes:
+        """The event's bytes as they stand (without field 11 until :meth:`finish`)."""
+        if self.data:
+            return self.data
+        sequence = _SEQUENCE_TAG + varint(self.worker_sequence) if self.worker_sequence else b""
+        return b"".join((self.head, sequence, self.stamp, self.tail))
+
+    def message(self) -> pb.MxEvent:
+        """The event as a generated message (a new one on every call)."""
+        return pb.MxEvent.FromString(self.serialize())
+
+
+AnyEvent = pb.MxEvent | WireEvent
+
+
+def as_message(event: AnyEvent) -> pb.MxEvent:
+    """``event`` as a generated message."""
+    return event.message() if type(event) is WireEvent else event  # type: ignore[return-value]
+
+
 #: tag + length prefix of an event inside a batch, by event length (events are short).
 _PREFIXES = [bytes((_EVENTS_TAG,)) + varint(n) for n in range(16_384)]
 
@@ -50,13 +183,14 @@ def _long_prefix(length: int) -> bytes:
     return bytes((_EVENTS_TAG,)) + varint(length)
 
 
-def encode_event_batch(events: Iterable[pb.MxEvent]) -> bytes:
-    """The serialized ``MxEventBatch`` carrying ``events`` (each serialized once)."""
+def encode_event_batch(events: Iterable[AnyEvent]) -> bytes:
+    """The serialized ``MxEventBatch`` carrying ``events`` (messages serialized once, wire
+    events as they are)."""
     prefixes = _PREFIXES
     parts: list[bytes] = []
     append = parts.append
     for event in events:
-        data = event.SerializeToString()
+        data = event.serialize() if type(event) is WireEvent else event.SerializeToString()  # type: ignore[union-attr]
         size = len(data)
         append(prefixes[size] if size < 16_384 else _long_prefix(size))
         append(data)

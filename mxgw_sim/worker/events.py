@@ -5,6 +5,9 @@ numbers them 1, 2, 3... as it delivers, so sequences stay contiguous and increas
 when a latency fault delays delivery. The task takes every event that is due in one pass:
 one wake-up, one clock reading and one worker timestamp for the whole pass, and the pass's
 events go to the batch sink as one list (or to the single-event sink one by one).
+
+Data changes come as :class:`~mxgw_sim.wire.WireEvent` (bytes); the batch sink gets them
+as they are, the single-event sink as generated messages.
 """
 
 from __future__ import annotations
@@ -19,11 +22,12 @@ from collections.abc import Callable
 
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
 from mxgw_sim.galaxy.runtime import GalaxyRuntime
+from mxgw_sim.wire import AnyEvent, WireEvent, timestamp_field
 
 __all__ = ["BatchSink", "EventPump", "EventSink"]
 
 EventSink = Callable[[pb.MxEvent], None]
-BatchSink = Callable[[list[pb.MxEvent]], None]
+BatchSink = Callable[[list[AnyEvent]], None]
 _log = logging.getLogger(__name__)
 
 
@@ -44,7 +48,7 @@ class EventPump:
         self._batch_sink = batch_sink
         self._runtime = runtime
         #: (due time on the monotonic clock, or 0.0 for "now"; event), oldest first.
-        self._queue: deque[tuple[float, pb.MxEvent]] = deque()
+        self._queue: deque[tuple[float, AnyEvent]] = deque()
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -53,7 +57,7 @@ class EventPump:
         self.sequence = 0
         self.closed = False
 
-    def put(self, event: pb.MxEvent) -> None:
+    def put(self, event: AnyEvent) -> None:
         """Queue an event for delivery."""
         if self.closed:
             return
@@ -61,6 +65,19 @@ class EventPump:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="mx-events")
         latency = self.latency
         self._queue.append((time.monotonic() + latency if latency > 0 else 0.0, event))
+        if not self._wake.is_set():
+            self._wake.set()
+            self._idle.clear()
+
+    def put_many(self, events: list[AnyEvent]) -> None:
+        """Queue several events (in order) for delivery."""
+        if self.closed or not events:
+            return
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="mx-events")
+        latency = self.latency
+        due = time.monotonic() + latency if latency > 0 else 0.0
+        self._queue.extend([(due, event) for event in events])
         if not self._wake.is_set():
             self._wake.set()
             self._idle.clear()
@@ -80,27 +97,31 @@ class EventPump:
                     await asyncio.sleep(wait)
                     continue
             now = time.monotonic()
-            batch: list[pb.MxEvent] = []
+            batch: list[AnyEvent] = []
             while queue and queue[0][0] <= now:
                 batch.append(queue.popleft()[1])
             self._number(batch)
             self._deliver(batch)
 
-    def _number(self, batch: list[pb.MxEvent]) -> None:
+    def _number(self, batch: list[AnyEvent]) -> None:
         """Give each event its worker_sequence and this pass's worker timestamp."""
         when = self._runtime.now()
         seconds = math.floor(when)
         nanos = min(round((when - seconds) * 1e9), 999_999_999)
+        wire = timestamp_field(9, seconds, nanos)
         sequence = self.sequence
         for event in batch:
             sequence += 1
             event.worker_sequence = sequence
-            stamp = event.worker_timestamp
-            stamp.seconds = seconds
-            stamp.nanos = nanos
+            if type(event) is WireEvent:
+                event.stamp = wire
+            else:
+                stamp = event.worker_timestamp  # type: ignore[union-attr]
+                stamp.seconds = seconds
+                stamp.nanos = nanos
         self.sequence = sequence
 
-    def _deliver(self, batch: list[pb.MxEvent]) -> None:
+    def _deliver(self, batch: list[AnyEvent]) -> None:
         sink = self._batch_sink() if self._batch_sink is not None else None
         if sink is not None:
             try:
@@ -114,7 +135,7 @@ class EventPump:
             return
         for event in batch:
             try:
-                self._sink(event)
+                self._sink(event.message() if type(event) is WireEvent else event)  # type: ignore[arg-type]
             except Exception:  # a failing sink must not stop delivery
                 _log.exception("event sink failed on event %d", event.worker_sequence)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Coroutine
-from functools import lru_cache
 from typing import Any
 
 from mxgateway import MxStatusCategory, MxStatusSource
@@ -17,29 +16,19 @@ from mxgateway.generated import mxaccess_gateway_pb2 as pb
 from mxgw_sim.galaxy.coerce import empty_value, encode
 from mxgw_sim.galaxy.outcomes import (
     DETAIL_BARE_ARRAY,
-    DETAIL_NOT_DEPLOYED,
     DETAIL_UNKNOWN_REFERENCE,
 )
 from mxgw_sim.galaxy.references import Resolved, Unresolved, UnresolvedKind
 from mxgw_sim.galaxy.runtime import AttributeState, GalaxyRuntime
-from mxgw_sim.wire import int32_field
 from mxgw_sim.worker.events import EventPump
+from mxgw_sim.worker.fanout import DataChanges
 from mxgw_sim.worker.replies import E_INVALIDARG, ok_status, status
 from mxgw_sim.worker.settings import WorkerSettings
-from mxgw_sim.worker.state import Connection, Item, Projection, project
+from mxgw_sim.worker.state import Connection, Item
 
 __all__ = ["FAMILY_WRITE", "CommandRefused", "ItemCore"]
 
-
-@lru_cache(maxsize=65_536)
-def _handle_fields(server_handle: int, item_handle: int) -> bytes:
-    """MxEvent fields 2 and 3 (server and item handle) on the wire."""
-    return int32_field(2, server_handle) + int32_field(3, item_handle)
-
-
 _FAMILY_DATA = pb.MX_EVENT_FAMILY_ON_DATA_CHANGE
-#: Value types whose encoding may be reused while the same object comes again.
-_IMMUTABLE = frozenset({bool, int, float, str})
 FAMILY_WRITE = pb.MX_EVENT_FAMILY_ON_WRITE_COMPLETE
 _FAMILY_OPERATION = pb.MX_EVENT_FAMILY_OPERATION_COMPLETE
 _FAMILY_BUFFERED = pb.MX_EVENT_FAMILY_ON_BUFFERED_DATA_CHANGE
@@ -72,12 +61,8 @@ class ItemCore:
         self._next_user = 2  # 1 is what any credentials get while security is off
         self._tasks: set[asyncio.Task[Any]] = set()
         self.drop_write_completions = False
-        self._last_encoded: tuple[Any, Any, bool, pb.MxValue] | None = None
-        self._ok_status = ok_status(settings.success_value)
-        #: The last projection made: (state, selector, index, bit, projection).
-        self._last_projection: tuple[AttributeState, Any, int, int, Projection] | None = None
-        #: The last data change made, serialized without its handles: (projection, bytes).
-        self._last_template: tuple[Projection, bytes] | None = None
+        self.ok_status = ok_status(settings.success_value)
+        self.changes = DataChanges(self)
 
     # ------------------------------------------------------------------ helpers
 
@@ -286,9 +271,7 @@ class ItemCore:
         state = self.runtime.read(target.key)
         item.type_known = True
         self._deliver(conn, item, state, force=True)
-        item.subscription = self.runtime.subscribe(
-            target.key, lambda s: self._on_change(conn, item, s)
-        )
+        item.subscription = self.changes.subscribe(target.key, conn, item)
 
     def _unresolved_change(self, conn: Connection, item: Item, target: Unresolved) -> None:
         if target.kind is UnresolvedKind.BARE_ARRAY:
@@ -308,87 +291,10 @@ class ItemCore:
         item.last_event = event
         self.pump.put(event)
 
-    def _on_change(self, conn: Connection, item: Item, state: AttributeState) -> None:
-        if not item.advised or not item.type_known:
-            return
-        if item.suspended:
-            item.dirty = True
-            return
-        self._deliver(conn, item, state)
-
     def _deliver(
         self, conn: Connection, item: Item, state: AttributeState, *, force: bool = False
     ) -> None:
-        target = item.target
-        assert isinstance(target, Resolved)
-        # One change reaches every item advising the attribute with the same state object:
-        # items showing the same part of it share one projection and one event template.
-        last = self._last_projection
-        if (
-            last is not None
-            and last[0] is state
-            and last[1] is target.selector
-            and last[2] == target.index
-            and last[3] == target.bit
-        ):
-            shown = last[4]
-        else:
-            shown = project(target, state)
-            self._last_projection = (state, target.selector, target.index, target.bit, shown)
-        if not force and item.last is not None and item.last.signature == shown.signature:
-            return
-        item.last = shown
-        event = self._data_event(conn, item, shown)
-        item.last_event = event
-        if item.buffered:
-            item.buffer.append(shown)
-            return
-        self.pump.put(event)
-
-    def _data_event(self, conn: Connection, item: Item, shown: Projection) -> pb.MxEvent:
-        """The data change of ``item`` showing ``shown``: the projection's event template
-        (made once per projection) parsed together with the item's handle fields."""
-        last = self._last_template
-        if last is None or last[0] is not shown:
-            last = self._last_template = (shown, self._data_template(shown).SerializeToString())
-        return pb.MxEvent.FromString(last[1] + _handle_fields(conn.handle, item.handle))
-
-    def _data_template(self, shown: Projection) -> pb.MxEvent:
-        """Everything of a data change but the handles (and what the pump and hub stamp)."""
-        event = pb.MxEvent(family=_FAMILY_DATA)
-        event.value.CopyFrom(self._encoded(shown))
-        event.quality = shown.quality
-        event.source_timestamp.CopyFrom(self.runtime.timestamp(shown.timestamp))
-        if shown.value is None:
-            event.statuses.append(
-                status(
-                    MxStatusCategory.COMMUNICATION_ERROR,
-                    MxStatusSource.RESPONDING_NMX,
-                    detail=DETAIL_NOT_DEPLOYED,
-                    text="the object is not deployed",
-                )
-            )
-        else:
-            event.statuses.append(self._ok_status)  # appending copies it
-        event.on_data_change.SetInParent()
-        return event
-
-    def _encoded(self, shown: Projection) -> pb.MxValue:
-        """The wire value of a projection; the last one is reused when the same immutable
-        value comes again (one change fans out to every item advising the attribute)."""
-        value = shown.value
-        last = self._last_encoded
-        if (
-            last is not None
-            and last[0] is value
-            and last[1] is shown.data_type
-            and last[2] == shown.is_array
-        ):
-            return last[3]
-        encoded = encode(value, shown.data_type, shown.is_array)
-        if type(value) in _IMMUTABLE:
-            self._last_encoded = (value, shown.data_type, shown.is_array, encoded)
-        return encoded
+        self.changes.deliver(((conn, item),), state, force=force)
 
     def _ensure_flush(self, conn: Connection) -> None:
         if conn.flush_task is None or conn.flush_task.done():

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from mxgateway import MxDataType
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
 from mxgw_sim.galaxy.coerce import default_of
 from mxgw_sim.galaxy.model import User
 from mxgw_sim.galaxy.references import Resolved, Selector, Unresolved
-from mxgw_sim.galaxy.runtime import AttributeState, Subscription
+from mxgw_sim.galaxy.runtime import AttributeState
 
 __all__ = ["Connection", "Item", "Projection", "project"]
+
+
+class Cancellable(Protocol):
+    """An item's subscription to its attribute's changes."""
+
+    def cancel(self) -> None:
+        """Stop the updates (idempotent)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +78,7 @@ class Item:
     type_known: bool = False
     #: Something changed while suspended.
     dirty: bool = False
-    subscription: Subscription | None = None
+    subscription: Cancellable | None = None
     initial_task: asyncio.Task[None] | None = None
     last: Projection | None = None
     #: The last data change event sent (what ReadBulk returns from cache).

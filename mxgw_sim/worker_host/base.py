@@ -16,6 +16,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from google.protobuf.duration_pb2 import Duration
 
@@ -27,7 +28,8 @@ from mxgw_sim.worker_process import PROTOCOL_VERSION, FrameError, check_envelope
 log = logging.getLogger("mxgw_sim.worker_host")
 
 EventSink = Callable[[pb.MxEvent], None]
-BatchSink = Callable[[list[pb.MxEvent]], None]
+BatchSink = Callable[[list[Any]], None]
+"""Takes a list of events: generated messages or :class:`~mxgw_sim.wire.WireEvent`."""
 FaultSink = Callable[[str], None]
 
 

@@ -14,8 +14,8 @@ import os
 import secrets
 from typing import Any
 
-from mxgateway.generated import mxaccess_gateway_pb2 as pb
 from mxgateway.generated import mxaccess_worker_pb2 as wpb
+from mxgw_sim.wire import AnyEvent, as_message
 from mxgw_sim.worker_host.adapter import attach_batch_sink, attach_event_sink, worker_counts
 from mxgw_sim.worker_host.base import (
     BatchSink,
@@ -61,13 +61,13 @@ class InProcessWorkerHost(WorkerHost):
         )
         attach_event_sink(self.worker, endpoint.on_event)
 
-        def events(batch: list[pb.MxEvent]) -> None:
+        def events(batch: list[AnyEvent]) -> None:
             endpoint.saw_event(batch[-1].worker_sequence)
             if self.on_events is not None:
                 self.on_events(batch)
             else:
                 for event in batch:
-                    self.on_event(event)
+                    self.on_event(as_message(event))
 
         attach_batch_sink(self.worker, events)
         self._task = asyncio.create_task(endpoint.run(self._inbox.get))

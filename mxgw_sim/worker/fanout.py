@@ -1,0 +1,201 @@
+"""Data changes fanned out to every item of a worker advising the changed attribute.
+
+A worker holds one galaxy subscription per advised attribute (:class:`Fanout`), not one per
+item: a change is projected and encoded once, and each item advising the attribute gets its
+event as bytes, the change's template joined with the item's handles
+(:class:`~mxgw_sim.wire.WireEvent`); the whole change goes to the event pump as one list.
+Items keep the order in which they were advised, as they had with one subscription each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from mxgateway import MxStatusCategory, MxStatusSource
+from mxgateway.generated import mxaccess_gateway_pb2 as pb
+from mxgw_sim.galaxy.coerce import encode
+from mxgw_sim.galaxy.outcomes import DETAIL_NOT_DEPLOYED
+from mxgw_sim.galaxy.references import Resolved
+from mxgw_sim.galaxy.runtime import AttributeKey, AttributeState, Subscription
+from mxgw_sim.wire import AnyEvent, WireEvent, int32_field, split_template
+from mxgw_sim.worker.replies import status
+from mxgw_sim.worker.state import Connection, Item, Projection, project
+
+if TYPE_CHECKING:
+    from mxgw_sim.worker.items import ItemCore
+
+__all__ = ["DataChanges", "Fanout", "Membership"]
+
+_FAMILY_DATA = pb.MX_EVENT_FAMILY_ON_DATA_CHANGE
+#: Value types whose encoding may be reused while the same object comes again.
+_IMMUTABLE = frozenset({bool, int, float, str})
+Member = tuple[Connection, Item]
+#: (projection, template message, wire bytes before the handles, between the handles and
+#: the sequence, after the stamps)
+Template = tuple[Projection, pb.MxEvent, bytes, bytes, bytes]
+
+
+@lru_cache(maxsize=65_536)
+def _handle_fields(server_handle: int, item_handle: int) -> bytes:
+    """MxEvent fields 2 and 3 (server and item handle) on the wire."""
+    return int32_field(2, server_handle) + int32_field(3, item_handle)
+
+
+def _same_signature(a: Projection, b: Projection) -> bool:
+    """``a.signature == b.signature`` without making the tuples (a tuple compares its items
+    identity first, so a NaN value equals itself; so does this)."""
+    return (a.value is b.value or bool(a.value == b.value)) and a.quality == b.quality
+
+
+class Membership:
+    """An item's place in a :class:`Fanout`; ``cancel()`` leaves it (idempotent)."""
+
+    __slots__ = ("_fanout", "_item")
+
+    def __init__(self, fanout: Fanout, item: Item) -> None:
+        self._fanout = fanout
+        self._item = item
+
+    def cancel(self) -> None:
+        """Stop this item's updates; the last item to leave ends the galaxy subscription."""
+        self._fanout.leave(self._item)
+
+
+class Fanout:
+    """The items of one worker advising one attribute, behind one galaxy subscription."""
+
+    def __init__(self, changes: DataChanges, key: AttributeKey) -> None:
+        self._changes = changes
+        self.key = key
+        self.members: dict[int, Member] = {}
+        self._subscription: Subscription = changes.core.runtime.subscribe(key, self.changed)
+
+    def join(self, conn: Connection, item: Item) -> Membership:
+        """Add ``item`` (after the items already advising)."""
+        self.members[id(item)] = (conn, item)
+        return Membership(self, item)
+
+    def leave(self, item: Item) -> None:
+        """Remove ``item``; unsubscribe once no item is left."""
+        if self.members.pop(id(item), None) is not None and not self.members:
+            self._subscription.cancel()
+            self._changes.fanouts.pop(self.key, None)
+
+    def changed(self, state: AttributeState) -> None:
+        """The galaxy's callback: one change for every member."""
+        self._changes.deliver(list(self.members.values()), state)
+
+
+class DataChanges:
+    """Makes the data change events of one worker (see the module docstring)."""
+
+    def __init__(self, core: ItemCore) -> None:
+        self.core = core
+        self.fanouts: dict[AttributeKey, Fanout] = {}
+        self._last_encoded: tuple[Any, Any, bool, pb.MxValue] | None = None
+        #: The last projection made: (state, selector, index, bit, projection).
+        self._last_projection: tuple[AttributeState, Any, int, int, Projection] | None = None
+        self._last_template: Template | None = None
+
+    def subscribe(self, key: AttributeKey, conn: Connection, item: Item) -> Membership:
+        """Send ``item`` the changes of attribute ``key`` from now on."""
+        fanout = self.fanouts.get(key)
+        if fanout is None:
+            fanout = self.fanouts[key] = Fanout(self, key)
+        return fanout.join(conn, item)
+
+    def deliver(
+        self, members: Iterable[Member], state: AttributeState, *, force: bool = False
+    ) -> None:
+        """Send each member the change to ``state`` (unless it shows nothing new).
+
+        Without ``force`` only advised items whose type is known get it, and a suspended
+        item is marked dirty instead. Buffered items collect the change for their batch.
+        """
+        events: list[AnyEvent] = []
+        for conn, item in members:
+            if not force:
+                if not item.advised or not item.type_known:
+                    continue
+                if item.suspended:
+                    item.dirty = True
+                    continue
+            shown = self._project(item.target, state)
+            last = item.last
+            if not force and last is not None and (last is shown or _same_signature(last, shown)):
+                continue
+            item.last = shown
+            template = self._last_template
+            if template is None or template[0] is not shown:
+                template = self._template(shown)
+            # What ReadBulk answers from: value, quality, time and statuses.
+            item.last_event = template[1]
+            if item.buffered:
+                item.buffer.append(shown)
+                continue
+            head = template[2] + _handle_fields(conn.handle, item.handle) + template[3]
+            events.append(WireEvent(head, template[4]))
+        if events:
+            self.core.pump.put_many(events)
+
+    def _project(self, target: Any, state: AttributeState) -> Projection:
+        """What ``target`` shows of ``state``; items showing the same part of one state
+        share the projection (and so the template)."""
+        assert isinstance(target, Resolved)
+        last = self._last_projection
+        if (
+            last is not None
+            and last[0] is state
+            and last[1] is target.selector
+            and last[2] == target.index
+            and last[3] == target.bit
+        ):
+            return last[4]
+        shown = project(target, state)
+        self._last_projection = (state, target.selector, target.index, target.bit, shown)
+        return shown
+
+    def _template(self, shown: Projection) -> Template:
+        message = self.template_message(shown)
+        family, common, body = split_template(message.SerializeToString(), 2, 8)
+        template = self._last_template = (shown, message, family, common, body)
+        return template
+
+    def template_message(self, shown: Projection) -> pb.MxEvent:
+        """A data change showing ``shown`` without handles, sequence and stamps."""
+        event = pb.MxEvent(family=_FAMILY_DATA)
+        event.value.CopyFrom(self._encoded(shown))
+        event.quality = shown.quality
+        event.source_timestamp.CopyFrom(self.core.runtime.timestamp(shown.timestamp))
+        if shown.value is None:
+            event.statuses.append(
+                status(
+                    MxStatusCategory.COMMUNICATION_ERROR,
+                    MxStatusSource.RESPONDING_NMX,
+                    detail=DETAIL_NOT_DEPLOYED,
+                    text="the object is not deployed",
+                )
+            )
+        else:
+            event.statuses.append(self.core.ok_status)  # appending copies it
+        event.on_data_change.SetInParent()
+        return event
+
+    def _encoded(self, shown: Projection) -> pb.MxValue:
+        """The wire value of a projection; the last one is reused when the same immutable
+        value comes again."""
+        value = shown.value
+        last = self._last_encoded
+        if (
+            last is not None
+            and last[0] is value
+            and last[1] is shown.data_type
+            and last[2] == shown.is_array
+        ):
+            return last[3]
+        encoded = encode(value, shown.data_type, shown.is_array)
+        if type(value) in _IMMUTABLE:
+            self._last_encoded = (value, shown.data_type, shown.is_array, encoded)
+        return encoded
