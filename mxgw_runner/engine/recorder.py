@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -60,13 +60,12 @@ class Gap:
 
 
 _OBSERVED_STATUSES: dict[tuple[Any, ...], tuple[ObservedStatus, ...]] = {}
+_VALUE_KINDS = frozenset({"data-change", "buffered-data-change"})
+_new = object.__new__
 
 
-def observe(event: Any, item: str, *, now_wall: datetime, now_mono: float) -> ObservedEvent | None:
-    """Adapt a typed ``mxgateway`` event to the runner's :class:`ObservedEvent` (None: not kept)."""
-    kind = _KINDS.get(type(event).__name__)
-    if kind is None:
-        return None
+def observed_statuses(event: Any) -> tuple[ObservedStatus, ...]:
+    """A client event's statuses as the runner's (shared: equal statuses, one tuple)."""
     client_statuses = tuple(event.statuses)
     statuses = _OBSERVED_STATUSES.get(client_statuses)
     if statuses is None:
@@ -77,26 +76,85 @@ def observe(event: Any, item: str, *, now_wall: datetime, now_mono: float) -> Ob
         if len(_OBSERVED_STATUSES) > 1024:
             _OBSERVED_STATUSES.clear()
         _OBSERVED_STATUSES[client_statuses] = statuses
-    if kind in ("data-change", "buffered-data-change"):
-        quality = event.raw.quality
+    return statuses
+
+
+class RecordedEvent(ObservedEvent):
+    """An observed event that reads its statuses from the client event when first asked
+    (recording it decodes nothing). Events without a value: write and operation completes."""
+
+    __slots__ = ("_event",)
+    _event: Any
+
+    @property
+    def value(self) -> Any:
+        return None
+
+    @property
+    def quality(self) -> int | None:
+        return None
+
+    @property
+    def source_timestamp(self) -> datetime | None:
+        return None
+
+    @property
+    def statuses(self) -> tuple[ObservedStatus, ...]:
         try:
-            value = event.value
+            return self._statuses
+        except AttributeError:
+            self._statuses = observed_statuses(self._event)
+            return self._statuses
+
+
+class RecordedValueEvent(RecordedEvent):
+    """A recorded data change (or buffered one): value, quality and source timestamp are
+    read from the client event on each access (the value decoded then)."""
+
+    __slots__ = ()
+
+    @property
+    def value(self) -> Any:
+        try:
+            return self._event.value
         except Exception:  # an undecodable value is still an event worth showing
-            value = None
-        return ObservedEvent(
-            kind,
-            item,
-            value,
-            int(quality),
-            event.timestamp,
-            statuses,
-            now_mono,
-            now_wall,
-            event.worker_sequence,
-        )
-    return ObservedEvent(
-        kind, item, None, None, None, statuses, now_mono, now_wall, event.worker_sequence
-    )
+            return None
+
+    @property
+    def quality(self) -> int | None:
+        return int(self._event.raw.quality)
+
+    @property
+    def source_timestamp(self) -> datetime | None:
+        ts: datetime | None = self._event.timestamp
+        return ts
+
+
+_RECORDED: dict[str, tuple[str, type[RecordedEvent]]] = {
+    "DataChange": ("data-change", RecordedValueEvent),
+    "WriteComplete": ("write-complete", RecordedEvent),
+    "OperationComplete": ("operation-complete", RecordedEvent),
+    "BufferedDataChange": ("buffered-data-change", RecordedValueEvent),
+}
+
+
+def observe(event: Any, item: str, *, now_wall: datetime, now_mono: float) -> ObservedEvent | None:
+    """Adapt a typed ``mxgateway`` event to the runner's :class:`ObservedEvent` (None: not kept).
+
+    Nothing is decoded here: the result reads value, quality, timestamp and statuses from the
+    client event when they are asked for.
+    """
+    kind = _KINDS.get(type(event).__name__)
+    if kind is None:
+        return None
+    recorded = _new(RecordedValueEvent if kind in _VALUE_KINDS else RecordedEvent)
+    recorded._kind = kind
+    recorded._item = item
+    recorded._arrival_monotonic = now_mono
+    recorded._arrival_wall = now_wall
+    recorded._worker_sequence = event.worker_sequence
+    recorded._event = event
+    return recorded
 
 
 class Recorder:
@@ -164,13 +222,18 @@ class Recorder:
                 try:
                     if self._stream is None:
                         self._stream = self._open_stream(self.last_sequence)
-                    async for event in self._stream:
+                    stream = self._stream
+                    # A typed stream hands over the rest of a received batch without waiting.
+                    received = getattr(stream, "received", None)
+                    async for event in stream:
                         if reopened:
                             # A stream reopened after a drop that delivers: resumed.
                             self.reconnects += 1
                             reopened = False
                         failures = 0
-                        self._take(event)
+                        self._take_all((event,))
+                        if received is not None:
+                            self._take_all(received())
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
@@ -197,31 +260,56 @@ class Recorder:
                 self._stream.cancel()
                 self._stream = None
 
-    def _take(self, event: Any) -> None:
-        name = type(event).__name__
-        if name == "ReplayGap":
-            self.gaps.append(
-                Gap(
-                    len(self._events),
-                    int(event.lost),
-                    int(event.requested_after_sequence),
-                    int(event.oldest_available_sequence),
-                )
-            )
+    def _take_all(self, events: Iterable[Any]) -> None:
+        """Record events received together: one clock reading and one wake-up for all, the
+        alias looked up again only when the handles change, nothing decoded."""
+        now_mono = time.monotonic()
+        now_wall = datetime.now(UTC)
+        append = self._events.append
+        alias_of = self._alias_of
+        last = self.last_sequence
+        server = item = -1
+        alias = ""
+        taken = False
+        for event in events:
+            recorded_as = _RECORDED.get(event.__class__.__name__)
+            if recorded_as is None and event.__class__.__name__ == "ReplayGap":
+                self.last_sequence = last
+                self._gap(event)
+                continue
+            sequence = event.worker_sequence
+            if sequence:
+                if sequence <= last:
+                    continue  # already recorded before a reconnect
+                last = sequence
+            if recorded_as is None:
+                continue
+            if event.server_handle != server or event.item_handle != item:
+                server, item = event.server_handle, event.item_handle
+                alias = alias_of(server, item)
+            kind, cls = recorded_as
+            recorded = _new(cls)
+            recorded._kind = kind
+            recorded._item = alias
+            recorded._arrival_monotonic = now_mono
+            recorded._arrival_wall = now_wall
+            recorded._worker_sequence = sequence
+            recorded._event = event
+            append(recorded)
+            taken = True
+        self.last_sequence = last
+        if taken:
             self._changed.set()
-            return
-        sequence = int(event.worker_sequence)
-        if sequence and sequence <= self.last_sequence:
-            return  # already recorded before a reconnect
-        if sequence:
-            self.last_sequence = sequence
-        item = self._alias_of(int(event.server_handle), int(event.item_handle))
-        observed = observe(
-            event, item, now_wall=datetime.now(UTC), now_mono=time.monotonic()
+
+    def _gap(self, event: Any) -> None:
+        self.gaps.append(
+            Gap(
+                len(self._events),
+                int(event.lost),
+                int(event.requested_after_sequence),
+                int(event.oldest_available_sequence),
+            )
         )
-        if observed is None:
-            return
-        self._events.append(observed)
         self._changed.set()
 
     def _fail(self, message: str) -> None:

@@ -56,19 +56,130 @@ class ObservedStatus:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class ObservedEvent:
-    """An event as the runner records it: the engine adapts client events to this."""
+_FIELDS = (
+    "kind",
+    "item",
+    "value",
+    "quality",
+    "source_timestamp",
+    "statuses",
+    "arrival_monotonic",
+    "arrival_wall",
+    "worker_sequence",
+)
 
-    kind: str
-    item: str
-    value: Any = None
-    quality: int | None = None
-    source_timestamp: datetime | None = None
-    statuses: tuple[ObservedStatus, ...] = ()
-    arrival_monotonic: float = 0.0
-    arrival_wall: datetime | None = None
-    worker_sequence: int | None = None
+
+class ObservedEvent:
+    """An event as the runner records it: the engine adapts client events to this.
+
+    Read-only; equal to another observed event with equal fields. The recorder's subclass
+    reads value, quality, source timestamp and statuses from the client event on access, so
+    recording an event costs no decoding.
+    """
+
+    __slots__ = (
+        "_arrival_monotonic",
+        "_arrival_wall",
+        "_item",
+        "_kind",
+        "_quality",
+        "_source_timestamp",
+        "_statuses",
+        "_value",
+        "_worker_sequence",
+    )
+
+    def __init__(
+        self,
+        kind: str,
+        item: str,
+        value: Any = None,
+        quality: int | None = None,
+        source_timestamp: datetime | None = None,
+        statuses: tuple[ObservedStatus, ...] = (),
+        arrival_monotonic: float = 0.0,
+        arrival_wall: datetime | None = None,
+        worker_sequence: int | None = None,
+    ) -> None:
+        self._kind = kind
+        self._item = item
+        self._value = value
+        self._quality = quality
+        self._source_timestamp = source_timestamp
+        self._statuses = statuses
+        self._arrival_monotonic = arrival_monotonic
+        self._arrival_wall = arrival_wall
+        self._worker_sequence = worker_sequence
+
+    @property
+    def kind(self) -> str:
+        """``data-change``, ``write-complete``, ``operation-complete`` or
+        ``buffered-data-change``."""
+        return self._kind
+
+    @property
+    def item(self) -> str:
+        """The item's alias in the scenario (``#<server>.<item>`` for an unknown handle)."""
+        return self._item
+
+    @property
+    def value(self) -> Any:
+        """The decoded value (None for events without one, or one that would not decode)."""
+        return self._value
+
+    @property
+    def quality(self) -> int | None:
+        """The OPC DA quality (None for events without one)."""
+        return self._quality
+
+    @property
+    def source_timestamp(self) -> datetime | None:
+        """The source timestamp (UTC), if the event carries one."""
+        return self._source_timestamp
+
+    @property
+    def statuses(self) -> tuple[ObservedStatus, ...]:
+        """The event's MXAccess statuses."""
+        return self._statuses
+
+    @property
+    def arrival_monotonic(self) -> float:
+        """When the runner received the event (``time.monotonic``)."""
+        return self._arrival_monotonic
+
+    @property
+    def arrival_wall(self) -> datetime | None:
+        """When the runner received the event (UTC wall clock)."""
+        return self._arrival_wall
+
+    @property
+    def worker_sequence(self) -> int | None:
+        """The gateway worker's sequence number of the event."""
+        return self._worker_sequence
+
+    def replace(self, **changes: Any) -> ObservedEvent:
+        """A copy with the given fields changed (e.g. a masked value for a report)."""
+        fields = {name: getattr(self, name) for name in _FIELDS}
+        unknown = set(changes) - fields.keys()
+        if unknown:
+            raise TypeError(f"ObservedEvent has no field {', '.join(sorted(unknown))}")
+        fields.update(changes)
+        return ObservedEvent(**fields)
+
+    def _fields(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in _FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ObservedEvent):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in _FIELDS)
+        return f"ObservedEvent({shown})"
 
     def describe(self) -> str:
         """One line: ``data-change sp value=42.5 quality=good (192) ts=... status=ok``."""

@@ -7,7 +7,6 @@ characters HTML cannot carry, then HTML-escaped.
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import json
 import re
@@ -74,7 +73,7 @@ class PageBuilder:
     def event(self, event: ObservedEvent) -> str:
         """An event on one line, its value masked before it is quoted (quoting hides secrets)."""
         if self.redactor:
-            event = dataclasses.replace(event, value=self.redactor.data(event.value))
+            event = event.replace(value=self.redactor.data(event.value))
         return self.esc(event.describe())
 
     def value(self, value: Any) -> str:
