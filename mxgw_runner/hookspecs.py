@@ -27,12 +27,14 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 @hookspec
 def mxgw_register_steps() -> list[StepType]:
-    """Return the step types this plugin adds.
+    """Return the step types this plugin adds (a list of :class:`StepType`; None: none).
 
     Called once, when the plugin manager is built and before any file is
-    loaded, so that the loader and the published schema know every step. A
-    name already registered by another plugin (or a built-in) is an error that
-    names both plugins.
+    loaded, so that the loader, ``--list-steps`` and the published schema
+    (``--print-schema``) know every step. Synchronous: no awaitable here. A name
+    already registered by another plugin (or a built-in), a return value that is
+    not a list of StepType, or an exception stops ``mxgw-run`` with one line
+    naming the plugin (exit 2).
     """
     raise NotImplementedError
 
@@ -41,8 +43,10 @@ def mxgw_register_steps() -> list[StepType]:
 def mxgw_scenario_start(scenario: Scenario) -> Awaitable[None] | None:
     """Called after the scenario is loaded and just before its first step runs.
 
-    May return an awaitable, which the runner awaits before the first step.
-    Exceptions raised here make the scenario an ``error``.
+    May return None or an awaitable, which the runner awaits before the first
+    step. An exception raised here (or by the awaitable) makes the scenario an
+    ``error`` whose steps do not run; its cleanup and ``mxgw_scenario_finish``
+    still do.
     """
     raise NotImplementedError
 
@@ -51,8 +55,10 @@ def mxgw_scenario_start(scenario: Scenario) -> Awaitable[None] | None:
 def mxgw_scenario_finish(scenario: Scenario, result: ScenarioResult) -> Awaitable[None] | None:
     """Called once the scenario's cleanup has run and its result is final.
 
-    ``result`` is read-only here. May return an awaitable. Called for every
-    scenario that started, whatever its outcome, interrupted ones included.
+    ``result`` is read-only here. May return None or an awaitable. Called for
+    every scenario that started, whatever its outcome, interrupted ones
+    included. An exception is added to the scenario's message; the outcome
+    stays as it was.
     """
     raise NotImplementedError
 
@@ -61,7 +67,8 @@ def mxgw_scenario_finish(scenario: Scenario, result: ScenarioResult) -> Awaitabl
 def mxgw_step_start(scenario: Scenario, step: Step, index: int) -> Awaitable[None] | None:
     """Called just before a step runs (``index`` counts from 1 within its scenario).
 
-    May return an awaitable, awaited before the step starts.
+    May return None or an awaitable, awaited before the step starts (within the
+    step's time). An exception makes that step an ``error``.
     """
     raise NotImplementedError
 
@@ -70,17 +77,19 @@ def mxgw_step_start(scenario: Scenario, step: Step, index: int) -> Awaitable[Non
 def mxgw_step_finish(scenario: Scenario, step: Step, result: StepResult) -> Awaitable[None] | None:
     """Called as soon as a step has a result (passed, failed, error or skipped).
 
-    Report writers that stream (the console) use this; may return an awaitable.
+    Report writers that stream (the console) use this. May return None or an
+    awaitable. An exception is added to the step's message; its outcome stays.
     """
     raise NotImplementedError
 
 
 @hookspec
 def mxgw_report_writers() -> list[ReportWriter]:
-    """Return extra report writers (each with an option name such as ``report-html``).
+    """Return extra report writers (a list of ``ReportWriter``; None: none).
 
-    Called once when the CLI builds its options; each writer's ``write`` is
-    called with the final :class:`~mxgw_runner.results.RunResult` after the run,
-    interrupted runs included.
+    Called once, when the CLI builds its options: each writer named ``x`` adds
+    ``--report-x FILE``. After the run (interrupted runs included) the writer's
+    ``write(run, path, redactor)`` is called with the final
+    :class:`~mxgw_runner.results.RunResult` for each option given. Synchronous.
     """
     raise NotImplementedError
