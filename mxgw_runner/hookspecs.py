@@ -67,8 +67,8 @@ def mxgw_scenario_finish(scenario: Scenario, result: ScenarioResult) -> Awaitabl
 def mxgw_step_start(scenario: Scenario, step: Step, index: int) -> Awaitable[None] | None:
     """Called just before a step runs (``index`` counts from 1 within its scenario).
 
-    May return None or an awaitable, awaited before the step starts (within the
-    step's time). An exception makes that step an ``error``.
+    May return None or an awaitable, awaited before the step starts. An
+    exception makes that step an ``error``.
     """
     raise NotImplementedError
 
