@@ -182,8 +182,15 @@ class NestedRunner:
         else:
             container.status = failed.status
             container.message = describe_failure(failed)
-        if shown is not None:
-            container.expected = shown.expected
-            container.observed_value = shown.observed_value
-            container.observed_quality = shown.observed_quality
-            container.observed_timestamp = shown.observed_timestamp
+        if shown is None:
+            return
+        container.expected = shown.expected
+        container.observed_value = shown.observed_value
+        container.observed_quality = shown.observed_quality
+        container.observed_timestamp = shown.observed_timestamp
+        closest = shown.closest
+        if closest is not None and shown.observed_value is None and shown.observed_quality is None:
+            # a failed expectation observed nothing that matched: show what came closest
+            container.observed_value = closest.value
+            container.observed_quality = closest.quality
+            container.observed_timestamp = closest.source_timestamp
