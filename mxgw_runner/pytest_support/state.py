@@ -144,8 +144,8 @@ class RunnerState:
             try:
                 self._cli_vars = parse_cli_vars(self.settings.variables)
             except ScenarioError as exc:
-                lines = (d.format().replace("--var", "--mxgw-var") for d in exc.diagnostics)
-                raise SetupFailed("\n".join(lines)) from None
+                lines = (f"--mxgw-var: {d.message.removeprefix('--var ')}" for d in exc.diagnostics)
+                raise SetupFailed("\n".join(dict.fromkeys(lines))) from None
         return self._cli_vars
 
     def load(self, path: Path) -> Scenario:
@@ -158,7 +158,7 @@ class RunnerState:
         )
         if scenario is None:
             lines = [d.format() for d in diagnostics] or [f"{path}: invalid scenario"]
-            raise SetupFailed("\n".join(lines))
+            raise SetupFailed("\n".join(dict.fromkeys(lines)))  # each problem once
         return scenario
 
     def preflight(self, scenario: Scenario) -> list[str]:

@@ -77,3 +77,20 @@ def test_importing_the_plugin_imports_neither_grpc_nor_the_runner() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_variables_and_plugins_come_from_the_mxgw_options(tmp_path: Path) -> None:
+    (tmp_path / "item.mxgw.yaml").write_text(
+        "name: reads ${tag}\nsteps:\n  - wait: 1ms\n", encoding="utf-8"
+    )
+    result = run_pytest("--collect-only", "-q", "--mxgw-var", "tag=Pump7.PV", cwd=tmp_path)
+    assert result.code == 0, result.output
+    assert collected(result.stdout) == ["item.mxgw.yaml::reads Pump7.PV"]
+    missing = run_pytest("--collect-only", "-q", cwd=tmp_path)
+    assert missing.code == 2, missing.output
+    assert "item.mxgw.yaml:1:7: name: unknown variable ${tag}" in missing.stdout
+    assert missing.stdout.count("unknown variable") == 1
+    plugin = run_pytest("--collect-only", "-q", "--mxgw-plugin", "no_such_module", cwd=tmp_path)
+    assert plugin.code == 2, plugin.output
+    assert "--mxgw-plugin: " in plugin.stdout and "no_such_module" in plugin.stdout
+    assert "Traceback" not in plugin.output
