@@ -12,6 +12,7 @@ import importlib.metadata
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pluggy
 
@@ -132,6 +133,41 @@ def collect_step_types(pm: pluggy.PluginManager) -> StepRegistry:
                 )
             registry.add(step_type, impl.plugin_name)
     return registry
+
+
+def collect_report_writers(pm: pluggy.PluginManager, builtin: Sequence[Any] = ()) -> list[Any]:
+    """``builtin`` and every plugin's ``mxgw_report_writers``, asked one by one so a failure
+    or a ``--report-<name>`` already taken names the plugin."""
+    writers: list[Any] = list(builtin)
+    owners = {writer.name: "built-in" for writer in writers}
+    for impl in reversed(pm.hook.mxgw_report_writers.get_hookimpls()):
+        try:
+            returned = impl.function()
+        except Exception as exc:
+            raise PluginError(
+                f"plugin {impl.plugin_name!r} failed in mxgw_report_writers: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        if returned is None:
+            continue
+        if not isinstance(returned, list | tuple):
+            raise PluginError(
+                f"plugin {impl.plugin_name!r}: mxgw_report_writers must return a list of writers"
+            )
+        for writer in returned:
+            if not all(hasattr(writer, attr) for attr in ("name", "description", "write")):
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r}: mxgw_report_writers returned "
+                    f"{type(writer).__name__}, not a report writer (name, description, write)"
+                )
+            if writer.name in owners:
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r} adds --report-{writer.name}, already added "
+                    f"by {owners[writer.name]}"
+                )
+            owners[writer.name] = f"plugin {impl.plugin_name!r}"
+            writers.append(writer)
+    return writers
 
 
 def default_registry() -> StepRegistry:

@@ -58,7 +58,7 @@ class EventRecorder(Protocol):
         """Index of the first event recorded after the last write to ``item`` (None: no write)."""
         ...
 
-    async def wait_for_events(self, count: int, timeout: float) -> bool:
+    async def wait_for_events(self, count: int, timeout: float) -> bool:  # noqa: ASYNC109
         """Wait until more than ``count`` events are recorded, or ``timeout`` seconds pass.
 
         Returns True if new events arrived; False at the timeout, and early when the event

@@ -80,12 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _report_writers(pm: Any) -> list[ReportWriter]:
     """The built-in report writers and those plugins add (``--report-<name>``)."""
+    from mxgw_runner.plugins import collect_report_writers
     from mxgw_runner.reports import builtin_writers
 
-    writers = list(builtin_writers())
-    for added in pm.hook.mxgw_report_writers():
-        writers.extend(added or ())
-    return writers
+    return collect_report_writers(pm, builtin_writers())
 
 
 def _print_registry(args: argparse.Namespace, pm: Any, registry: StepRegistry) -> int:

@@ -196,3 +196,62 @@ def test_invalid_use_of_a_plugin_step_is_located(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert f"{scenario}:3:16: steps[1].log-shift: missing required key 'text'" in done.stderr
     assert f"{scenario}:3:24: steps[1].log-shift.after:" in done.stderr
+
+
+REPORT_PLUGIN = """
+from pathlib import Path
+
+from mxgw_runner.hookspecs import hookimpl
+
+
+class CountWriter:
+    name = "count"
+    description = "one line: scenarios and their outcomes"
+
+    def write(self, run, path, redactor):
+        outcomes = [str(s.status.value) for s in run.scenarios]
+        Path(path).write_text(f"{len(outcomes)} {' '.join(outcomes)}\\n", encoding="utf-8")
+
+
+@hookimpl
+def mxgw_report_writers():
+    return [CountWriter()]
+"""
+
+
+def test_a_report_writer_adds_its_option_and_writes_after_the_run(tmp_path: Path) -> None:
+    name = module(tmp_path, "mxgw_test_count_report", REPORT_PLUGIN)
+    scenario = tmp_path / "wait.yaml"
+    scenario.write_text("steps:\n  - wait: 10ms\n", encoding="utf-8")
+    helped = run("--help", "--plugin", name, plugin_dir=tmp_path)
+    assert "--report-count FILE" in helped.stdout
+    target = tmp_path / "count.txt"
+    done = run(scenario, "--plugin", name, "--report-count", target, plugin_dir=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert target.read_text(encoding="utf-8") == "1 passed\n"
+
+
+def test_a_report_writer_taking_a_builtin_name_or_raising_is_named(tmp_path: Path) -> None:
+    clash = module(tmp_path, "mxgw_test_json_again", REPORT_PLUGIN.replace('"count"', '"json"'))
+    done = run("--list-steps", "--plugin", clash, plugin_dir=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"mxgw-run: plugin {clash!r} adds --report-json, already added by built-in\n"
+    )
+    raising = module(
+        tmp_path,
+        "mxgw_test_writer_raises",
+        """
+        from mxgw_runner.hookspecs import hookimpl
+
+        @hookimpl
+        def mxgw_report_writers():
+            raise RuntimeError("no licence for the PDF module")
+        """,
+    )
+    done = run("--list-steps", "--plugin", raising, plugin_dir=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"mxgw-run: plugin {raising!r} failed in mxgw_report_writers: "
+        "RuntimeError: no licence for the PDF module\n"
+    )
