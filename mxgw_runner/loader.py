@@ -388,7 +388,12 @@ class _Run:
                     self.at(doc, f"{pointer}/timeout", str(exc))
         name = raw.get("name")
         if name is not None:
-            self.check_refs(doc, name, f"{pointer}/name", known)
+            scope: Mapping[str, Any] = known
+            if kind == "for-each" or kind in ROW_TEMPLATE_STEPS:
+                # the name may describe each pass or item by its row: "check ${row.tag}"
+                as_name = str(params.get("as", "row"))
+                scope = {**known, as_name: V.RowShape(None)}
+            self.check_refs(doc, name, f"{pointer}/name", scope)
 
         nested: tuple[Step, ...] = ()
         source: Path | None = None

@@ -67,7 +67,8 @@ async def run_for_each(ctx: StepContext) -> StepOutcome:
 def name_rows(rc: Any, total: int) -> None:
     """Without a ``name:``, title the step by its rows (``200 rows of tags.csv``)."""
     result = rc.result
-    if result is None or rc.step.name:
+    name = rc.step.name
+    if result is None or (name and "$" not in name):
         return
     source = rc.step.source
     result.name = f"{total} row{'s' if total != 1 else ''}" + (

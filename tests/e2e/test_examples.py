@@ -10,7 +10,7 @@ SCENARIOS = ROOT / "scenarios"
 
 
 def test_every_example_passes_against_the_embedded_simulator(tmp_path: Path) -> None:
-    result = run_cli(SCENARIOS, "--simulate", report=tmp_path / "report.json")
+    result = run_cli(SCENARIOS, "--simulate", "--assume-yes", report=tmp_path / "report.json")
     assert result.code == 0, result.output
     assert result.report is not None
     files = sorted(Path(s["file"]).name for s in result.report["scenarios"])
