@@ -163,8 +163,12 @@ class Subscription:
                     await asyncio.wait_for(self._wake.wait(), remaining)
                 except TimeoutError:
                     break
-        count = min(max_events, len(self._buffer))
-        batch = [self._buffer.popleft() for _ in range(count)]
+        buffer = self._buffer
+        if len(buffer) <= max_events:
+            batch = list(buffer)
+            buffer.clear()
+        else:
+            batch = [buffer.popleft() for _ in range(max_events)]
         self._hub._delivered(batch)
         return batch
 
@@ -246,20 +250,20 @@ class EventHub:
         now = self._clock()
         seconds, nanos = divmod(time.time_ns(), 1_000_000_000)
         received = timestamp_field(11, seconds, nanos)
-        ring = self._ring
-        last = self._last_sequence
+        join = b"".join
         for event in events:
             if type(event) is WireEvent:
-                event.finish(received)
+                # WireEvent.finish, inlined: this loop runs for every event
+                event.data = join((event.head, event.stamp, received, event.tail))
             elif not event.HasField("gateway_receive_timestamp"):  # type: ignore[union-attr]
                 stamp = event.gateway_receive_timestamp  # type: ignore[union-attr]
                 stamp.seconds = seconds
                 stamp.nanos = nanos
-            sequence = event.worker_sequence
-            if sequence > last:
-                last = sequence
-            ring.append((now, event))
-        self._last_sequence = last
+        self._last_sequence = max(self._last_sequence, max(e.worker_sequence for e in events))
+        ring = self._ring
+        # Only the newest ring_size events can stay in the ring.
+        kept = events if len(events) <= self.ring_size else events[len(events) - self.ring_size :]
+        ring.extend([(now, event) for event in kept])
         self._trim(now)
         sub = self._subscriber
         if sub is not None and not sub._push_many(events):

@@ -35,8 +35,6 @@ __all__ = [
 #: Wire type 2 (length-delimited) of MxEventBatch.events (field 1).
 _EVENTS_TAG = 0x0A
 _MASK64 = (1 << 64) - 1
-#: MxEvent.worker_sequence (field 8, varint).
-_SEQUENCE_TAG = b"\x40"
 _SMALL = [bytes((n,)) for n in range(128)]
 
 
@@ -127,8 +125,8 @@ class WireEvent:
     """A data change kept as wire bytes until a consumer needs a message.
 
     ``head`` holds fields 1-7 (family to statuses, handles included) and ``tail`` the
-    fields after 11 (the body). The pump sets ``worker_sequence`` and ``stamp`` (field 9
-    on the wire); the hub then sets ``data``, the whole event with its field 11.
+    fields after 11 (the body). The pump sets ``worker_sequence`` and ``stamp`` (fields 8
+    and 9 on the wire); the hub then sets ``data``, the whole event with its field 11.
     """
 
     __slots__ = ("data", "head", "stamp", "tail", "worker_sequence")
@@ -142,24 +140,14 @@ class WireEvent:
 
     def finish(self, received: bytes) -> bytes:
         """Complete the event with ``received`` (field 11 on the wire); returns ``data``."""
-        data = self.data = b"".join(
-            (
-                self.head,
-                _SEQUENCE_TAG,
-                varint(self.worker_sequence),
-                self.stamp,
-                received,
-                self.tail,
-            )
-        )
+        data = self.data = b"".join((self.head, self.stamp, received, self.tail))
         return data
 
     def serialize(self) -> bytes:
         """The event's bytes as they stand (without field 11 until :meth:`finish`)."""
         if self.data:
             return self.data
-        sequence = _SEQUENCE_TAG + varint(self.worker_sequence) if self.worker_sequence else b""
-        return b"".join((self.head, sequence, self.stamp, self.tail))
+        return b"".join((self.head, self.stamp, self.tail))
 
     def message(self) -> pb.MxEvent:
         """The event as a generated message (a new one on every call)."""
@@ -190,7 +178,10 @@ def encode_event_batch(events: Iterable[AnyEvent]) -> bytes:
     parts: list[bytes] = []
     append = parts.append
     for event in events:
-        data = event.serialize() if type(event) is WireEvent else event.SerializeToString()  # type: ignore[union-attr]
+        if type(event) is WireEvent:
+            data = event.data or event.serialize()
+        else:
+            data = event.SerializeToString()  # type: ignore[union-attr]
         size = len(data)
         append(prefixes[size] if size < 16_384 else _long_prefix(size))
         append(data)

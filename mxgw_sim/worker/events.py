@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
 from mxgw_sim.galaxy.runtime import GalaxyRuntime
-from mxgw_sim.wire import AnyEvent, WireEvent, timestamp_field
+from mxgw_sim.wire import AnyEvent, WireEvent, timestamp_field, varint
 
 __all__ = ["BatchSink", "EventPump", "EventSink"]
 
@@ -47,8 +47,9 @@ class EventPump:
         self._sink = sink
         self._batch_sink = batch_sink
         self._runtime = runtime
-        #: (due time on the monotonic clock, or 0.0 for "now"; event), oldest first.
-        self._queue: deque[tuple[float, AnyEvent]] = deque()
+        #: (due time on the monotonic clock, or 0.0 for "now"; events), oldest first.
+        self._queue: deque[tuple[float, list[AnyEvent]]] = deque()
+        self._queued = 0
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -59,25 +60,22 @@ class EventPump:
 
     def put(self, event: AnyEvent) -> None:
         """Queue an event for delivery."""
-        if self.closed:
-            return
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="mx-events")
-        latency = self.latency
-        self._queue.append((time.monotonic() + latency if latency > 0 else 0.0, event))
-        if not self._wake.is_set():
-            self._wake.set()
-            self._idle.clear()
+        self.put_many([event])
 
     def put_many(self, events: list[AnyEvent]) -> None:
-        """Queue several events (in order) for delivery."""
+        """Queue several events (in order) for delivery; the pump takes over the list."""
         if self.closed or not events:
             return
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="mx-events")
         latency = self.latency
         due = time.monotonic() + latency if latency > 0 else 0.0
-        self._queue.extend([(due, event) for event in events])
+        queue = self._queue
+        if queue and due == 0.0 and queue[-1][0] == 0.0:
+            queue[-1][1].extend(events)
+        else:
+            queue.append((due, events))
+        self._queued += len(events)
         if not self._wake.is_set():
             self._wake.set()
             self._idle.clear()
@@ -97,9 +95,10 @@ class EventPump:
                     await asyncio.sleep(wait)
                     continue
             now = time.monotonic()
-            batch: list[AnyEvent] = []
+            batch = queue.popleft()[1]
             while queue and queue[0][0] <= now:
-                batch.append(queue.popleft()[1])
+                batch.extend(queue.popleft()[1])
+            self._queued -= len(batch)
             self._number(batch)
             self._deliver(batch)
 
@@ -114,7 +113,12 @@ class EventPump:
             sequence += 1
             event.worker_sequence = sequence
             if type(event) is WireEvent:
-                event.stamp = wire
+                # field 8 (the sequence) and field 9 (the worker stamp), in that order
+                if 0x4000 <= sequence < 0x200000:  # inline: the common size of a varint
+                    low, middle = sequence & 0x7F | 0x80, sequence >> 7 & 0x7F | 0x80
+                    event.stamp = bytes((0x40, low, middle, sequence >> 14)) + wire
+                else:
+                    event.stamp = b"\x40" + varint(sequence) + wire
             else:
                 stamp = event.worker_timestamp  # type: ignore[union-attr]
                 stamp.seconds = seconds
@@ -141,7 +145,7 @@ class EventPump:
 
     def pending(self) -> int:
         """Events queued but not delivered yet."""
-        return len(self._queue)
+        return self._queued
 
     async def drain(self) -> None:
         """Wait until every queued event has been delivered."""

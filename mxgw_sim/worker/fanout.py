@@ -115,6 +115,8 @@ class DataChanges:
         item is marked dirty instead. Buffered items collect the change for their batch.
         """
         events: list[AnyEvent] = []
+        shape: tuple[Any, int, int] | None = None
+        shown: Projection | None = None
         for conn, item in members:
             if not force:
                 if not item.advised or not item.type_known:
@@ -122,7 +124,18 @@ class DataChanges:
                 if item.suspended:
                     item.dirty = True
                     continue
-            shown = self._project(item.target, state)
+            target = item.target
+            assert isinstance(target, Resolved)
+            # Items showing the same part of the state share one projection and template.
+            if (
+                shown is None
+                or shape is None
+                or target.selector is not shape[0]
+                or target.index != shape[1]
+                or target.bit != shape[2]
+            ):
+                shape = (target.selector, target.index, target.bit)
+                shown = self._project(target, state)
             last = item.last
             if not force and last is not None and (last is shown or _same_signature(last, shown)):
                 continue
@@ -140,10 +153,9 @@ class DataChanges:
         if events:
             self.core.pump.put_many(events)
 
-    def _project(self, target: Any, state: AttributeState) -> Projection:
-        """What ``target`` shows of ``state``; items showing the same part of one state
-        share the projection (and so the template)."""
-        assert isinstance(target, Resolved)
+    def _project(self, target: Resolved, state: AttributeState) -> Projection:
+        """What ``target`` shows of ``state``; the last projection is reused for the same
+        state object and the same part of it."""
         last = self._last_projection
         if (
             last is not None
