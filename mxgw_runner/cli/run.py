@@ -8,7 +8,7 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +59,9 @@ class ConsolePlugin:
         self.seen: set[str] = set()
         self._blocks: dict[int, ConsoleReporter] = {}
         self._steps_counted: dict[int, int] = {}
+        #: Held by the scenario whose ``confirm`` question is on the terminal.
+        self._terminal: asyncio.Lock | None = None
+        self._asking: int | None = None
 
     def _for(self, scenario: Any) -> ConsoleReporter:
         return self._blocks.get(id(scenario), self.reporter)
@@ -76,16 +79,31 @@ class ConsolePlugin:
         self.reporter.refresh()
 
     @hookimpl
-    def mxgw_step_start(self, scenario: Any, step: Any, index: int) -> None:
-        """A question for the operator gets the terminal to itself while it waits."""
+    def mxgw_step_start(self, scenario: Any, step: Any, index: int) -> Awaitable[None] | None:
+        """A question for the operator gets the terminal to itself while it waits, and
+        with ``--jobs`` questions of different scenarios are asked one after another."""
         if step.kind in INTERACTIVE:
-            self.reporter.suspend()
+            return self._take_terminal(scenario)
+        return None
+
+    async def _take_terminal(self, scenario: Any) -> None:
+        if self._terminal is None:
+            self._terminal = asyncio.Lock()
+        await self._terminal.acquire()
+        self._asking = id(scenario)
+        self.reporter.suspend()
+
+    def _give_terminal_back(self, scenario: Any) -> None:
+        if self._asking == id(scenario) and self._terminal is not None:
+            self._asking = None
+            self.reporter.resume()
+            self._terminal.release()
 
     @hookimpl
     def mxgw_step_finish(self, scenario: Any, step: Any, result: Any) -> None:
         """Print (or hold) the step's line as soon as it has a result."""
         if step.kind in INTERACTIVE:
-            self.reporter.resume()
+            self._give_terminal_back(scenario)
         self._for(scenario).step_finished(result, file=str(scenario.path))
         if "." not in result.label:  # a top-level step (nested ones are part of it)
             key = id(scenario)
@@ -97,6 +115,7 @@ class ConsolePlugin:
     def mxgw_scenario_finish(self, scenario: Any, result: Any) -> None:
         """Print the cleanup actions and the scenario's outcome (the whole block, with jobs)."""
         key = id(scenario)
+        self._give_terminal_back(scenario)  # a question ended without its step's result
         progress = self.progress
         progress.running.pop(key, None)
         progress.scenarios_done += 1

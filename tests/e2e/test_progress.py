@@ -8,6 +8,7 @@ import pty
 import re
 import select
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .support import MXGW_RUN, ROOT, env_with, run_cli, scenario_file
@@ -20,17 +21,26 @@ SCENARIO = """
       - wait: 1ms
 """
 
+QUESTION = b"[y/N] "
 #: How long the "operator" takes to answer: longer than the progress line's redraw period.
 THINKING = 1.5
 
 PROGRESS = re.compile(r"(\d+)/(\d+) scenarios, (\d+)/(\d+) steps, (\d+) failed, \d+ s")
 
 
-def _run_on_terminal(
-    *args: str | Path, timeout: float = 60.0, answer: tuple[str, str] | None = None
-) -> tuple[int, str]:
-    """Run mxgw-run on a pseudo-terminal (its stdin and stdout); returns the exit code and
-    the raw output. ``answer``: once the output shows ``answer[0]``, type ``answer[1]``."""
+@dataclass
+class TerminalRun:
+    """What a run on a pseudo-terminal showed."""
+
+    code: int
+    raw: str
+    #: For each answer typed: how many questions the output showed by then.
+    asked: list[int] = field(default_factory=list)
+
+
+def _run_on_terminal(*args: str | Path, timeout: float = 60.0, answers: int = 0) -> TerminalRun:
+    """Run mxgw-run on a pseudo-terminal (its stdin and stdout). ``answers``: answer that
+    many ``[y/N]`` questions with ``y``, each :data:`THINKING` seconds after it shows."""
     pid, fd = pty.fork()
     if pid == 0:  # the child: becomes mxgw-run
         try:
@@ -40,34 +50,35 @@ def _run_on_terminal(
         finally:
             os._exit(127)
     out = b""
+    asked: list[int] = []
     deadline = time.monotonic() + timeout
-    typed_at: float | None = None  # when to type the answer (the operator thinks a moment)
+    typed_at: float | None = None  # when to type the next answer
     try:
         while time.monotonic() < deadline:
             wait = deadline - time.monotonic()
             if typed_at is not None:
                 wait = max(0.0, min(wait, typed_at - time.monotonic()))
             ready, _, _ = select.select([fd], [], [], wait)
-            if answer is not None and typed_at is not None and time.monotonic() >= typed_at:
-                os.write(fd, answer[1].encode())
-                answer, typed_at = None, None
-            if not ready:
-                continue
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            out += chunk
-            if answer is not None and typed_at is None and answer[0].encode() in out:
+            if typed_at is not None and time.monotonic() >= typed_at:
+                asked.append(out.count(QUESTION))
+                os.write(fd, b"y\n")
+                typed_at = None
+            if ready:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            if typed_at is None and len(asked) < answers and out.count(QUESTION) > len(asked):
                 typed_at = time.monotonic() + THINKING
     finally:
         os.close(fd)
     if time.monotonic() >= deadline:
         os.kill(pid, 9)
     _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status), out.decode("utf-8", "replace")
+    return TerminalRun(os.waitstatus_to_exitcode(status), out.decode("utf-8", "replace"), asked)
 
 
 def _screen(raw: str) -> list[str]:
@@ -105,7 +116,8 @@ def _suite(folder: Path, count: int, hold: str) -> Path:
 
 def test_the_progress_line_counts_and_leaves_the_screen_clean(tmp_path: Path) -> None:
     folder = _suite(tmp_path / "suite", 4, "1200ms")
-    code, raw = _run_on_terminal(folder, "--jobs", "2")
+    run = _run_on_terminal(folder, "--jobs", "2")
+    code, raw = run.code, run.raw
 
     assert code == 0, raw
     drawn = [m.groups() for m in PROGRESS.finditer(raw)]
@@ -141,7 +153,8 @@ FAILING = """
 def test_a_failure_is_counted_as_it_happens(tmp_path: Path) -> None:
     folder = _suite(tmp_path / "suite", 2, "1ms")
     scenario_file(folder, "s2.yaml", FAILING)
-    code, raw = _run_on_terminal(folder, "--simulate", "-q")
+    run = _run_on_terminal(folder, "--simulate", "-q")
+    code, raw = run.code, run.raw
 
     assert code == 1, raw
     last = list(PROGRESS.finditer(raw))[-1]
@@ -170,7 +183,8 @@ def test_a_question_gets_the_terminal_to_itself(tmp_path: Path) -> None:
           - wait: 1ms
         """,
     )
-    code, raw = _run_on_terminal(path, answer=("Is the valve open? [y/N] ", "y\n"))
+    run = _run_on_terminal(path, answers=1)
+    code, raw = run.code, run.raw
 
     assert code == 0, raw
     asked = raw.index("Is the valve open? [y/N] ")
@@ -181,3 +195,16 @@ def test_a_question_gets_the_terminal_to_itself(tmp_path: Path) -> None:
     assert not PROGRESS.search(after[:answered]), repr(after[:answered])
     assert "3/3 steps" in after
     assert _screen(raw)[-1] == "1 scenario: 1 passed (exit code 0)"
+
+
+def test_with_jobs_questions_are_asked_one_at_a_time(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        text = f"name: {name}\nsteps:\n  - confirm: Is valve {name} open?\n  - wait: 1ms\n"
+        scenario_file(tmp_path / "suite", f"{name}.yaml", text)
+    run = _run_on_terminal(tmp_path / "suite", "--jobs", "2", answers=2)
+
+    assert run.code == 0, run.raw
+    # Each question was the only one unanswered on the screen when it was answered.
+    assert run.asked == [1, 2], run.raw
+    assert run.raw.count("[y/N] ") == 2
+    assert _screen(run.raw)[-1] == "2 scenarios: 2 passed (exit code 0)"
