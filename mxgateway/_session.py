@@ -61,22 +61,14 @@ class EventStream(CallStream[Event]):
         return event
 
     async def _receive(self) -> None:
-        raw = self._raw
-        buffered = raw._buffer
-        first = buffered.popleft() if buffered else await raw.__anext__()
-        self._typed.append(event_from_proto(first))
-        if buffered:
-            self._typed.extend(events_from_protos(buffered))
-            buffered.clear()
+        typed = self._typed
+        while not typed:
+            typed.extend(events_from_protos(await self._raw.next_message()))
 
     def received(self) -> list[Event]:
         """The events already received and not yet handed out, without waiting (empty when
         none): a consumer that drains them after each ``__anext__`` handles a whole message
         per step of its ``async for``."""
-        raw_buffered = self._raw._buffer
-        if raw_buffered:
-            self._typed.extend(events_from_protos(raw_buffered))
-            raw_buffered.clear()
         if not self._typed:
             return []
         out = list(self._typed)

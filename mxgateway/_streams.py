@@ -77,8 +77,22 @@ class CallStream(Generic[T]):
         return self
 
     async def __anext__(self) -> T:
+        buffer = self._buffer
+        while not buffer:
+            buffer.extend(await self.next_message())
+        return buffer.popleft()
+
+    async def next_message(self) -> Iterable[T]:
+        """The items of the next message, unbuffered (possibly none); items already buffered
+        by ``__anext__`` come first. Ends with ``StopAsyncIteration`` like ``__anext__``.
+
+        A consumer that handles a message's items in one loop reads with this instead of
+        taking them one ``__anext__`` at a time.
+        """
         if self._buffer:
-            return self._buffer.popleft()
+            items = list(self._buffer)
+            self._buffer.clear()
+            return items
         while True:
             if self._done:
                 raise StopAsyncIteration
@@ -112,9 +126,7 @@ class CallStream(Generic[T]):
                 self._done = True
                 raise StopAsyncIteration
             self._received = True
-            self._buffer.extend(self._unpack(message))
-            if self._buffer:
-                return self._buffer.popleft()
+            return self._unpack(message)
 
     def _try_fallback(self, exc: grpc.aio.AioRpcError) -> bool:
         if (

@@ -46,7 +46,10 @@ class ValueMatcher(Protocol):
 
 def is_number(value: Any) -> bool:
     """An int or float that is not a bool."""
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    cls = value.__class__
+    if cls is int or cls is float:  # the common case, without the slower isinstance
+        return True
+    return cls is not bool and isinstance(value, int | float)
 
 
 _F32 = struct.Struct("<f")
@@ -108,6 +111,10 @@ class Equals:
 
     def matches(self, value: Any) -> bool:
         expected = self.expected
+        cls = value.__class__
+        if cls is expected.__class__ and cls is not float:
+            # Same type (not float, whose 32-bit rule follows): the rules below come to ==.
+            return bool(value == expected)
         if is_number(expected):
             if is_number(value):
                 if value == expected:
