@@ -158,6 +158,31 @@ class RunContext:
         nested = self._run.nested
         return nested.last_failure, nested.last_failed
 
+    def skip_passes(self, labels: Sequence[str], reason: str) -> None:
+        """Record passes that will not run (after an error or an interrupt) as skipped."""
+        from mxgw_runner.results import Outcome
+        from mxgw_runner.results import StepResult as _StepResult
+
+        parent = self._result
+        if parent is None:
+            return
+        for label in labels:
+            number = len(parent.children) + 1
+            parent.children.append(
+                _StepResult(
+                    index=number,
+                    kind=parent.kind,
+                    name=label,
+                    line=parent.line,
+                    file=parent.file,
+                    status=Outcome.SKIPPED,
+                    number=f"{parent.label}.{number}",
+                    message=reason,
+                )
+            )
+        if labels:
+            parent.group = True
+
     async def add_check(self, check: StepResult) -> None:
         """Add a check of this step (a ``check-items`` item): a child result, reported now."""
         if self._result is None:

@@ -7,11 +7,12 @@ another file's steps as one check. ``confirm`` asks the operator.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
 from mxgw_runner import variables as V
-from mxgw_runner.engine.context import engine_context
+from mxgw_runner.engine.context import NestedStop, engine_context
 from mxgw_runner.engine.state import StepUsageError
 from mxgw_runner.errors import StepFailed
 from mxgw_runner.steptypes import StepContext, StepOutcome
@@ -51,10 +52,22 @@ async def run_for_each(ctx: StepContext) -> StepOutcome:
     total = len(rows)
     name_rows(rc, total)
     failed: list[str] = []
-    for number, row in enumerate(rows, start=1):
-        label = f"[{number}/{total}] {_pass_title(rc, as_name, row)}"
-        if not await ctx.run_steps(steps, {as_name: row}, label=label):
-            failed.append(label)
+    done = 0
+    try:
+        for number, row in enumerate(rows, start=1):
+            label = f"[{number}/{total}] {_pass_title(rc, as_name, row)}"
+            done = number
+            if not await ctx.run_steps(steps, {as_name: row}, label=label):
+                failed.append(label)
+    except (asyncio.CancelledError, NestedStop) as exc:
+        # The rows not reached stay in the record, as not checked.
+        why = "interrupted" if isinstance(exc, asyncio.CancelledError) else "an error"
+        rest = [
+            f"[{n}/{total}] {_pass_title(rc, as_name, row)}"
+            for n, row in enumerate(rows[done:], start=done + 1)
+        ]
+        rc.skip_passes(rest, f"not run: the for-each stopped ({why} in pass {done})")
+        raise
     if failed:
         named = ", ".join(failed[:NAMED_FAILURES])
         more = len(failed) - NAMED_FAILURES
