@@ -82,12 +82,17 @@ async def read_line() -> str:
         loop.remove_reader(fd)
 
 
+#: One question at a time (scenarios run in parallel with --jobs share the terminal).
+_ONE_QUESTION = asyncio.Lock()
+
+
 async def ask_yes_no(prompt: str) -> bool:
     """Ask ``prompt [y/N]`` on the terminal; True only for y or yes."""
-    sys.stdout.write(f"{prompt} [y/N] ")
-    sys.stdout.flush()
-    line = await read_line()
-    if not line.endswith("\n"):
-        sys.stdout.write("\n")
+    async with _ONE_QUESTION:
+        sys.stdout.write(f"{prompt} [y/N] ")
         sys.stdout.flush()
-    return line.strip().lower() in YES
+        line = await read_line()
+        if not line.endswith("\n"):
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+        return line.strip().lower() in YES
