@@ -7,7 +7,7 @@ only events since the last write count.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -77,6 +77,16 @@ class EventExpectation:
             return False
         return self.timestamp is None or self.timestamp.matches(event.source_timestamp, ctx)
 
+    def predicate(self) -> Callable[[ObservedEvent, MatchContext], bool]:
+        """:meth:`matches` specialised to the matchers given: the scanner's per-event test
+        (an expectation on the value alone, the common case, costs one call)."""
+        if self.quality is None and self.status is None and self.timestamp is None:
+            if self.value is None:
+                return _always
+            value_matches = self.value.matches
+            return lambda event, ctx: value_matches(event.value)
+        return self.matches
+
     def score(self, event: ObservedEvent, ctx: MatchContext) -> float:
         """How close a candidate came: the mean over the given matchers, 1.0 on a match."""
         scores = []
@@ -140,3 +150,7 @@ class EventExpectation:
         if self.since_last_write:
             text += " since the last write"
         return text
+
+
+def _always(event: ObservedEvent, ctx: MatchContext) -> bool:
+    return True

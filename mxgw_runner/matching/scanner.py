@@ -74,6 +74,7 @@ class Scanner:
         self._events: Sequence[ObservedEvent] = ()
         self._misses: list[int] = []
         self._scored = 0
+        self._predicate = expectation.predicate()
 
     def feed(self, events: Sequence[ObservedEvent], *, now: datetime | None = None) -> ScanResult:
         """Look at events from the current position to the end of ``events``."""
@@ -84,21 +85,31 @@ class Scanner:
         ctx = self.ctx
         end = len(events)
         i = self.position
-        needed = exp.count
+        if self._failed_at is not None or len(self._matches) >= exp.count:
+            return self.result()
+        still_needed = exp.count - len(self._matches)
         next_mode = exp.mode == "next"
         item = exp.item
         kind = exp.kind
-        while i < end and len(self._matches) < needed and self._failed_at is None:
+        match = self._predicate
+        matches = self._matches
+        candidates = 0
+        while i < end:
             event = events[i]
-            if event.item == item and (kind is None or event.kind == kind):
-                self._candidates += 1
-                if exp.matches(event, ctx):
-                    self._matches.append((i, event))
-                else:
-                    self._misses.append(i)
-                    if next_mode:
-                        self._failed_at = i
             i += 1
+            if event.item == item and (kind is None or event.kind == kind):
+                candidates += 1
+                if match(event, ctx):
+                    matches.append((i - 1, event))
+                    still_needed -= 1
+                    if not still_needed:
+                        break
+                else:
+                    self._misses.append(i - 1)
+                    if next_mode:
+                        self._failed_at = i - 1
+                        break
+        self._candidates += candidates
         self.position = i
         return self.result()
 
