@@ -72,6 +72,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "xdist worker) serving GALAXY, or the default galaxy",
     )
     group.addoption(
+        "--mxgw-assume-yes",
+        action="store_true",
+        default=False,
+        help="answer yes to every confirm step (pytest has no operator at a terminal)",
+    )
+    group.addoption(
+        "--mxgw-read-only",
+        action="store_true",
+        default=False,
+        help="refuse (fail) scenarios that write, before they run",
+    )
+    group.addoption(
         "--mxgw-var",
         metavar="NAME=VALUE",
         action="append",

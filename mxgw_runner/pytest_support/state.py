@@ -53,6 +53,8 @@ class Settings:
     ca_file: str | None = None
     server_name_override: str | None = None
     simulate: str | None = None
+    assume_yes: bool = False
+    read_only: bool = False
     variables: Sequence[str] = ()
     plugins: Sequence[str] = ()
 
@@ -67,6 +69,8 @@ class Settings:
             ca_file=option.mxgw_ca_file,
             server_name_override=option.mxgw_server_name_override,
             simulate=option.mxgw_simulate,
+            assume_yes=bool(option.mxgw_assume_yes),
+            read_only=bool(option.mxgw_read_only),
             variables=tuple(option.mxgw_var or ()),
             plugins=tuple(option.mxgw_plugin or ()),
         )
@@ -166,7 +170,10 @@ class RunnerState:
         from mxgw_runner.cli.checks import preflight
 
         _, registry = self.plugins()
-        return preflight([scenario], registry, read_only=False, need_passwords=True)
+        problems = preflight(
+            [scenario], registry, read_only=self.settings.read_only, need_passwords=True
+        )
+        return [p.replace("--read-only", "--mxgw-read-only") for p in problems]
 
     # -- connecting --------------------------------------------------------------------
 
@@ -247,7 +254,12 @@ class RunnerState:
         if connection.api_key:
             redactor.add([connection.api_key])
         interrupts = Interrupts()
-        options = EngineOptions(connect=connection.connect, endpoint=connection.endpoint)
+        options = EngineOptions(
+            connect=connection.connect,
+            endpoint=connection.endpoint,
+            read_only=self.settings.read_only,
+            assume_yes=self.settings.assume_yes,
+        )
         engine = Engine(registry, pm, options, redactor=redactor, interrupts=interrupts)
 
         async def run_one() -> ScenarioResult:

@@ -10,15 +10,20 @@ from pathlib import Path
 from .support import SCENARIOS, examples, run_pytest
 
 
-def test_the_examples_pass_against_the_embedded_simulator(tmp_path: Path) -> None:
+def test_the_examples_pass_against_the_embedded_simulator_on_two_workers(tmp_path: Path) -> None:
+    # ``--mxgw-simulate scenarios/``: the directory is a path to test, not a galaxy file.
+    # Each xdist worker starts (and stops) a simulator of its own.
     junit = tmp_path / "junit.xml"
-    result = run_pytest("scenarios/", "--mxgw-simulate", "-v", f"--junitxml={junit}")
+    result = run_pytest(
+        "-n", "2", "-v", f"--junitxml={junit}", "--mxgw-assume-yes", "--mxgw-simulate", "scenarios/"
+    )
     assert result.code == 0, result.output
     nodes = examples()
     assert len(nodes) >= 5
     for node in nodes:
-        assert f"{node} PASSED" in result.stdout
-    assert f"{len(nodes)} passed" in result.stdout
+        assert re.search(rf"PASSED {re.escape(node)} *$", result.stdout, re.MULTILINE), node
+    assert re.search(rf"\b{len(nodes)} passed\b", result.stdout), result.stdout
+    assert "[gw0] " in result.stdout and "[gw1] " in result.stdout  # both workers ran some
     suite = ET.parse(junit).getroot().find("testsuite")
     assert suite is not None
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == (
@@ -28,13 +33,6 @@ def test_the_examples_pass_against_the_embedded_simulator(tmp_path: Path) -> Non
     )
     names = sorted(case.get("name", "") for case in suite.iter("testcase"))
     assert names == sorted(data["name"] for data in nodes.values())
-
-
-def test_the_examples_pass_on_two_xdist_workers() -> None:
-    # ``--mxgw-simulate scenarios/``: the directory is a path to test, not a galaxy file.
-    result = run_pytest("-n", "2", "--mxgw-simulate", "scenarios/")
-    assert result.code == 0, result.output
-    assert re.search(rf"\b{len(examples())} passed\b", result.stdout), result.stdout
 
 
 def test_a_failing_scenario_shows_the_step_at_its_line(tmp_path: Path) -> None:

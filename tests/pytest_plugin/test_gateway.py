@@ -24,7 +24,11 @@ def gateway_args(sim: SimProcess) -> list[str]:
 def test_the_examples_pass_against_a_simulator_process(sim: SimProcess) -> None:
     # The admin key: the fault examples drive the simulator's control service too.
     result = run_pytest(
-        "scenarios/", *gateway_args(sim), "-rA", env=pytest_env({KEY_ENV: ADMIN_KEY})
+        "scenarios/",
+        *gateway_args(sim),
+        "--mxgw-assume-yes",
+        "-rA",
+        env=pytest_env({KEY_ENV: ADMIN_KEY}),
     )
     assert result.code == 0, result.output
     assert re.search(rf"\b{len(examples())} passed\b", result.stdout), result.stdout
