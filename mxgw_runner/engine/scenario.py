@@ -337,6 +337,8 @@ class ScenarioRun:
         if name is not None and "$" in name:
             with contextlib.suppress(V.VariableError):
                 name = str(V.resolve(name, self.variables, self.engine.options.env))
+        if params is step.params and name == step.name:
+            return step.title  # nothing resolved: no copy of the step needed
         return dataclasses.replace(step, params=params, name=name).title
 
     def _step_timeout(self, step: Step) -> float:
