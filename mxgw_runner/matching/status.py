@@ -73,10 +73,14 @@ class StatusMatcher:
         return " ".join(parts)
 
 
+_OK = StatusMatcher(ok=True)
+"""Matchers are immutable: every ``ok`` shares one."""
+
+
 def compile_status(spec: Any) -> StatusMatcher:
     """Compile ``status:`` / ``expect:`` (``ok`` or a mapping)."""
     if spec == "ok" or spec is True:
-        return StatusMatcher(ok=True)
+        return _OK
     if isinstance(spec, Mapping):
         category = _name_key(spec, "category", CATEGORY_NAMES, "status category")
         detected_by = _name_key(spec, "detected-by", SOURCE_NAMES, "detected-by")
