@@ -117,9 +117,22 @@ def _is_scenario_path(value: str) -> bool:
     return False
 
 
+#: Options that show the run means to reach a gateway: checked as pytest starts.
+_CONNECTION_OPTIONS = (
+    "mxgw_endpoint",
+    "mxgw_api_key_env",
+    "mxgw_transport",
+    "mxgw_ca_file",
+    "mxgw_server_name_override",
+    "mxgw_simulate",
+)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    """``--mxgw-simulate scenarios/`` means the default galaxy and one more path to test."""
+    """``--mxgw-simulate scenarios/`` means the default galaxy and one more path to test;
+    connection options given are checked now, so a mistake is one usage error (also with
+    xdist, before any worker starts)."""
     value = config.getoption("mxgw_simulate", None)
     if value and _is_scenario_path(value):
         config.option.mxgw_simulate = ""
@@ -127,6 +140,10 @@ def pytest_configure(config: pytest.Config) -> None:
             config.args.append(value)
         else:  # the path was the only argument: it replaces testpaths / the current folder
             config.args[:] = [value]
+    if any(getattr(config.option, name, None) is not None for name in _CONNECTION_OPTIONS):
+        from mxgw_runner.pytest_support.state import RunnerState
+
+        RunnerState.from_config(config).check_options()
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -150,8 +167,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Check the connection options once, when scenarios are about to run."""
     state = config.stash.get(STATE_KEY, None)
-    if state is None or config.option.collectonly:
-        return
+    if state is None or config.option.collectonly or hasattr(config, "workerinput"):
+        return  # an xdist worker cannot stop the run cleanly: its scenarios fail instead
     from mxgw_runner.pytest_support.items import ScenarioItem
 
     if any(isinstance(item, ScenarioItem) for item in items):

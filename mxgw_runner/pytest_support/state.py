@@ -184,7 +184,10 @@ class RunnerState:
             if simulate and not Path(simulate).is_file():
                 raise pytest.UsageError(f"--mxgw-simulate {simulate}: no such galaxy file")
             return
-        self._resolve()
+        try:
+            self._resolve()
+        except SetupFailed as exc:
+            raise pytest.UsageError(str(exc)) from None
 
     def _resolve(self) -> Connection:
         from mxgw_runner.engine.connection import ConnectionOptionError, resolve_connection
@@ -198,7 +201,7 @@ class RunnerState:
                 api_key_env=self.settings.api_key_env,
             )
         except ConnectionOptionError as exc:
-            raise pytest.UsageError(_pytest_option_names(str(exc))) from None
+            raise SetupFailed(_pytest_option_names(str(exc))) from None
 
     def loop(self) -> asyncio.AbstractEventLoop:
         """The process's event loop: the simulator serves on it while scenarios run."""

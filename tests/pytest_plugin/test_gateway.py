@@ -51,8 +51,10 @@ def test_a_wrong_api_key_fails_the_scenario_without_showing_the_key(
 
 
 def test_bad_connection_options_are_usage_errors_naming_the_option() -> None:
-    result = run_pytest("scenarios/smoke.mxgw.yaml", "--mxgw-endpoint", "no-port-here")
+    # With xdist too: refused before any worker starts, not an internal error of a worker.
+    result = run_pytest("-n", "2", "scenarios/", "--mxgw-endpoint", "no-port-here")
     assert result.code == 4, result.output  # pytest's usage error
+    assert "INTERNALERROR" not in result.output
     assert "--mxgw-endpoint: 'no-port-here' is not HOST:PORT" in result.output
     unset = run_pytest(
         "scenarios/smoke.mxgw.yaml", "--mxgw-endpoint", "127.0.0.1:1", "--mxgw-api-key-env", "NOPE"
