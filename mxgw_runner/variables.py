@@ -204,6 +204,12 @@ _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 _WORDS = frozenset(("true", "True", "TRUE", "false", "False", "FALSE", "null", "Null", "NULL"))
 
 
+#: Numbers every YAML version reads the same way (no leading zeros, no exponent): these
+#: skip the parser too.
+_PLAIN_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_PLAIN_FLOAT = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+")
+
+
 def parse_scalar(text: str) -> Any:
     """Text from ``--var`` or the environment as a YAML 1.2 scalar: ``42.5`` → 42.5.
 
@@ -211,6 +217,10 @@ def parse_scalar(text: str) -> Any:
     """
     if _PLAIN_NAME.fullmatch(text) and text not in _WORDS:
         return text
+    if _PLAIN_INT.fullmatch(text):
+        return int(text)
+    if _PLAIN_FLOAT.fullmatch(text):
+        return float(text)
     return _parse_scalar_yaml(text)
 
 

@@ -59,19 +59,70 @@ class _Row:
     event: ObservedEvent | None = None
 
 
+def _has_dollar(value: Any) -> bool:
+    if isinstance(value, str):
+        return "$" in value
+    if isinstance(value, Mapping):
+        return any(_has_dollar(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_dollar(v) for v in value)
+    return False
+
+
+class _Templates:
+    """The per-row keys, sorted by how cheaply each row resolves them: a constant, exactly
+    one ``${row.column}`` (a lookup), or anything else (the full resolver)."""
+
+    def __init__(self, rc: RunContext, params: Mapping[str, Any], as_name: str) -> None:
+        self.rc = rc
+        self.as_name = as_name
+        self.constants: dict[str, Any] = {}
+        self.lookups: dict[str, V.VarRef] = {}
+        self.general: dict[str, Any] = {}
+        for key in ROW_KEYS:
+            if key not in params:
+                continue
+            template = params[key]
+            ref = V.single_reference(template) if isinstance(template, str) else None
+            if ref is not None and ref.source == "var" and ref.name == as_name:
+                self.lookups[key] = ref
+            elif _has_dollar(template):
+                self.general[key] = template
+            else:
+                self.constants[key] = template
+
+    def values(self, row: Any) -> dict[str, Any]:
+        """The row's resolved keys (VariableError when one cannot be resolved)."""
+        out = dict(self.constants)
+        if self.lookups:
+            scope = {self.as_name: row}
+            for key, ref in self.lookups.items():
+                out[key] = V.lookup(ref, scope)
+        if self.general:
+            out.update(self.rc.resolve(self.general, {self.as_name: row}))
+        return out
+
+
 def _plan(rc: RunContext, rows: Sequence[Any]) -> list[_Row]:
     """Resolve each row's item, alias and expectation (a bad row is the scenario's error)."""
     params = rc.params
     as_name = str(params.get("as") or "row")
-    templates = {k: params[k] for k in ROW_KEYS if k in params}
+    templates = _Templates(rc, params, as_name)
     state = rc.require_state()
     seen: dict[str, int] = {}
     out: list[_Row] = []
     total = len(rows)
+    quality_constant = "quality" in templates.constants
+    try:
+        shared_quality = (
+            compile_quality(templates.constants["quality"]) if quality_constant else None
+        )
+    except MatcherError as exc:
+        raise StepUsageError(f"quality: {exc}") from None
     for number, row in enumerate(rows, start=1):
         where = f"row {number} of {total}"
         try:
-            values = rc.resolve(templates, {as_name: row})
+            values = templates.values(row)
         except V.VariableError as exc:
             raise StepUsageError(f"{where}: {exc}") from None
         reference = values.get("item")
@@ -90,7 +141,13 @@ def _plan(rc: RunContext, rows: Sequence[Any]) -> list[_Row]:
             expectation = EventExpectation(
                 item=alias,
                 value=compile_value(values["value"]) if "value" in values else None,
-                quality=compile_quality(values["quality"]) if "quality" in values else None,
+                quality=(
+                    shared_quality
+                    if quality_constant
+                    else compile_quality(values["quality"])
+                    if "quality" in values
+                    else None
+                ),
             )
         except MatcherError as exc:
             raise StepUsageError(f"{where}: {exc}") from None
