@@ -132,6 +132,15 @@ class ConsolePlugin:
         self.reporter.refresh(force=True)
 
 
+def _notice(reporter: ConsoleReporter, text: str) -> None:
+    """A line on stderr (what a signal does now), the progress line erased first."""
+    if reporter.live is not None and reporter.live.shown:
+        reporter.live.clear()
+        with contextlib.suppress(OSError, ValueError):
+            reporter.stream.flush()
+    _err(text)
+
+
 def _is_terminal(stream: Any) -> bool:
     """A terminal that understands ``\\r`` and erase-to-end-of-line."""
     try:
@@ -209,7 +218,7 @@ async def run_scenarios(
         reporter.live = LiveLine(sys.stdout, progress)
     console = ConsolePlugin(reporter, progress, jobs=jobs)
     pm.register(console, name="mxgw-run-console")
-    interrupts = Interrupts()
+    interrupts = Interrupts(announce=lambda text: _notice(reporter, text))
     with installed(interrupts):
         async with contextlib.AsyncExitStack() as stack:
             if args.simulate is not None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 #: Exit codes for a run stopped by a signal (128 + the signal number, as shells do).
@@ -50,6 +50,8 @@ class Interrupts:
     received: signal.Signals | None = None
     count: int = 0
     abandon_cleanup: bool = False
+    #: Told, in words, what a signal does now (the command line prints it on stderr).
+    announce: Callable[[str], None] | None = None
     _steps: dict[object, asyncio.Task[object]] = field(default_factory=dict)
     _cleanups: dict[object, asyncio.Task[object]] = field(default_factory=dict)
 
@@ -92,15 +94,26 @@ class Interrupts:
         self.count += 1
         if self.received is None:
             self.received = signum
-            for task in list(self._steps.values()):
-                if not task.done():
-                    task.cancel()
+            stopped = [t for t in self._steps.values() if not t.done()]
+            for task in stopped:
+                task.cancel()
+            self._say(
+                f"{signum.name}: stopping; cleanup runs "
+                f"({len(stopped)} running scenario(s); a second Ctrl-C abandons cleanup)"
+            )
         elif signum == signal.SIGINT or self.count > 2:
             # A second Ctrl-C (or a third signal of any kind) gives up on cleanup.
+            first = not self.abandon_cleanup
             self.abandon_cleanup = True
             for task in list(self._cleanups.values()):
                 if not task.done():
                     task.cancel()
+            if first:
+                self._say(f"{signum.name}: cleanup abandoned; the report says what is left open")
+
+    def _say(self, text: str) -> None:
+        if self.announce is not None:
+            self.announce(text)
 
 
 def _register(

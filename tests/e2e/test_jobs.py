@@ -4,16 +4,20 @@ each scenario as one block."""
 
 from __future__ import annotations
 
+import os
 import re
+import selectors
 import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from google.protobuf.duration_pb2 import Duration
+
 from mxgw_sim.generated import mxgw_sim_control_pb2 as cpb
 from mxgw_sim.testing import ADMIN_KEY, SimProcess
 
-from .support import LiveRun, run_cli, scenario_file, sim_args
+from .support import LiveRun, control, run_cli, scenario_file, sim_args
 
 #: Holds its session open for a moment, so scenarios run with --jobs overlap.
 HOLDING = """
@@ -167,6 +171,57 @@ def test_sigint_interrupts_every_running_scenario_and_cleans_up_all(
         ]
     assert _ours(sim, client) == []
     assert result.stdout.count("interrupted by SIGINT") >= 3
+
+
+def _wait_for_stderr(run: LiveRun, needle: str, timeout: float = 30.0) -> str:
+    """Block until the run's stderr shows ``needle``; returns what it printed so far."""
+    stream = run.process.stderr
+    assert stream is not None
+    seen = b""
+    with selectors.DefaultSelector() as selector:
+        selector.register(stream, selectors.EVENT_READ)
+        deadline = time.monotonic() + timeout
+        while needle.encode() not in seen:
+            remaining = deadline - time.monotonic()
+            assert remaining > 0 and selector.select(remaining), seen.decode()
+            chunk = os.read(stream.fileno(), 65536)
+            assert chunk, f"mxgw-run ended before {needle!r}: {seen.decode()}"
+            seen += chunk
+    return seen.decode()
+
+
+def test_second_ctrl_c_abandons_the_cleanup_of_every_running_scenario(
+    sim_factory: Callable[..., SimProcess],
+    live_run: Callable[..., LiveRun],
+    tmp_path: Path,
+) -> None:
+    sim = sim_factory()
+    client = "jobs-abandon"
+    for n in range(2):
+        scenario_file(tmp_path / "s", f"s{n}.yaml", STUCK.format(n=n, client=client))
+    run = live_run(tmp_path / "s", *sim_args(sim), "--jobs", "2", report=tmp_path / "r.json")
+    deadline = time.monotonic() + 30
+    while sum(s.advised for s in _ours(sim, client)) < 2:
+        assert run.process.poll() is None, run.finish().output
+        assert time.monotonic() < deadline, "the scenarios never reached their wait"
+        time.sleep(0.02)
+    # Every command now takes 5 s, so both cleanups are still at their first undo...
+    control(sim, "SetLatency", cpb.SetLatencyRequest(command_latency=Duration(seconds=5)))
+    run.signal(signal.SIGINT)
+    said = _wait_for_stderr(run, "SIGINT: stopping")
+    assert "2 running scenario(s)" in said
+    run.signal(signal.SIGINT)  # ...when the second Ctrl-C arrives.
+    result = run.finish()
+
+    assert result.code == 130, result.output
+    assert "SIGINT: cleanup abandoned" in result.stderr
+    assert result.report is not None
+    for scenario in result.report["scenarios"]:
+        assert scenario["status"] == "interrupted"
+        assert {c["status"] for c in scenario["cleanup"]} == {"interrupted"}
+        assert "left open: unadvise pv, remove-item pv" in scenario["message"]
+    # What the reports say was left open is still open on the gateway.
+    assert len(_ours(sim, client)) == 2
 
 
 def test_jobs_and_shard_bad_values_are_usage_errors(tmp_path: Path) -> None:
