@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import signal
@@ -241,12 +242,26 @@ async def _serve(args: argparse.Namespace) -> int:
     }
     sys.stdout.write(json.dumps(line) + "\n")
     sys.stdout.flush()
+    quiet_collector()
     try:
         await stop.wait()
     finally:
         logging.getLogger("mxgw_sim").info("shutting down")
         await server.stop()
     return 0
+
+
+def quiet_collector() -> None:
+    """Keep the cyclic garbage collector off the event path of a serving simulator.
+
+    Events are short-lived objects made by the hundred thousand per second: with the
+    default thresholds the collector ran every 700 of them and now and then traversed
+    everything loaded at start-up (0.5 us of CPU per event). What is loaded by now is
+    moved out of its sight and the young generation is collected every 10,000 objects.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 def serve_main(argv: list[str]) -> int:
