@@ -224,6 +224,62 @@ def test_second_ctrl_c_abandons_the_cleanup_of_every_running_scenario(
     assert len(_ours(sim, client)) == 2
 
 
+RECORDER_PLUGIN = """
+import os
+from mxgw_runner.hookspecs import hookimpl
+
+def _log(*parts):
+    with open(os.environ["JOBS_HOOK_LOG"], "a", encoding="utf-8") as log:
+        log.write(" ".join(str(p) for p in parts) + "\\n")
+
+@hookimpl
+def mxgw_scenario_start(scenario):
+    _log(scenario.name, "scenario-start")
+
+@hookimpl
+def mxgw_step_start(scenario, step, index):
+    _log(scenario.name, "step-start", index)
+
+@hookimpl
+def mxgw_step_finish(scenario, step, result):
+    _log(scenario.name, "step-finish", result.index, result.status)
+
+@hookimpl
+def mxgw_scenario_finish(scenario, result):
+    _log(scenario.name, "scenario-finish", result.status)
+"""
+
+
+def test_plugin_hooks_fire_for_every_scenario_run_at_once(tmp_path: Path) -> None:
+    (tmp_path / "jobs_hook_recorder.py").write_text(RECORDER_PLUGIN, encoding="utf-8")
+    for name in ("a", "b"):
+        text = f"name: {name}\nsteps:\n  - wait: 300ms\n  - wait: 300ms\n"
+        scenario_file(tmp_path / "s", f"{name}.yaml", text)
+    log = tmp_path / "hooks.log"
+    result = run_cli(
+        tmp_path / "s",
+        "--jobs",
+        "2",
+        "--plugin",
+        "jobs_hook_recorder",
+        env={"PYTHONPATH": str(tmp_path), "JOBS_HOOK_LOG": str(log)},
+    )
+
+    assert result.code == 0, result.output
+    lines = log.read_text(encoding="utf-8").splitlines()
+    for name in ("a", "b"):
+        assert [line.split(" ", 1)[1] for line in lines if line.startswith(f"{name} ")] == [
+            "scenario-start",
+            "step-start 1",
+            "step-finish 1 passed",
+            "step-start 2",
+            "step-finish 2 passed",
+            "scenario-finish passed",
+        ]
+    # Both ran at once: the second started before the first finished.
+    assert lines.index("b scenario-start") < lines.index("a scenario-finish passed")
+
+
 def test_jobs_and_shard_bad_values_are_usage_errors(tmp_path: Path) -> None:
     path = scenario_file(tmp_path, "a.yaml", "steps:\n  - wait: 1ms\n")
     for option, value, said in [
