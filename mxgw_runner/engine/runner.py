@@ -140,9 +140,12 @@ class Engine:
         pending = iter(enumerate(scenarios))
 
         async def worker() -> None:
+            me = asyncio.current_task()
             for index, scenario in pending:
                 if self._stop_reason is not None or self.interrupts.interrupted:
                     return
+                if me is not None and me.cancelling():
+                    return  # the run itself is being cancelled: start nothing more
                 self.redactor.add(scenario.secret_values)
                 outcome = await ScenarioRun(self, scenario).execute()
                 slots[index] = outcome
