@@ -46,6 +46,9 @@ def scenario_dir(target: Path, count: int) -> list[Path]:
         path = target / f"s{n:03d}-{sources[n % len(sources)].name}"
         shutil.copyfile(sources[n % len(sources)], path)
         files.append(path)
+    data = SCENARIOS / "data"  # files the examples include or read (CSV checklists)
+    if data.is_dir():
+        shutil.copytree(data, target / "data", dirs_exist_ok=True)
     return files
 
 

@@ -202,6 +202,7 @@ class ScenarioValidator:
         self._top = cls(self.schema)
         self._defs = self.schema["$defs"]
         self._step_validators: dict[str, Any] = {}
+        self._valid_bodies: set[Any] = set()
         self._common = {
             "name": cls({"$defs": self._defs, "type": "string"}),
             "timeout": cls({"$defs": self._defs, "$ref": "#/$defs/duration"}),
@@ -228,8 +229,24 @@ class ScenarioValidator:
         return self._run(self._top, data, "")
 
     def validate_body(self, kind: str, body: Any, pointer: str) -> list[Problem]:
-        """A step body against its step type's fragment (``pointer`` is the body's)."""
-        return self._run(self._validator_for(kind), body, pointer)
+        """A step body against its step type's fragment (``pointer`` is the body's).
+
+        A body equal (same types, same values) to one already found valid is valid: suites
+        repeat bodies such as ``advise: v`` or ``close-session: {}`` many times, and the
+        schema walk is the costly part of loading them.
+        """
+        try:
+            key: Any = (kind, _frozen(body))
+        except TypeError:  # something unhashable: validate it every time
+            key = None
+        if key is not None and key in self._valid_bodies:
+            return []
+        problems = self._run(self._validator_for(kind), body, pointer)
+        if key is not None and not problems:
+            if len(self._valid_bodies) >= _VALID_BODIES_KEPT:
+                self._valid_bodies.clear()
+            self._valid_bodies.add(key)
+        return problems
 
     def step_kind(self, step: Any, pointer: str) -> tuple[str | None, list[Problem]]:
         """The step key of one step mapping, or the one clear problem with it."""
@@ -287,6 +304,24 @@ class ScenarioValidator:
             if key in step:
                 out.extend(self._run(self._common[key], step[key], _pointer(pointer, [key])))
         return out
+
+
+_VALID_BODIES_KEPT = 4096
+"""Bodies remembered as valid per validator (then it starts over: bounded memory)."""
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable form of a YAML/JSON value that keeps types apart (``1``, ``1.0``, ``True``
+    and ``"1"`` all differ); TypeError for anything else unhashable."""
+    if isinstance(value, Mapping):
+        return (
+            "map",
+            tuple(sorted(((str(k), type(k).__name__, _frozen(v)) for k, v in value.items()))),
+        )
+    if isinstance(value, list | tuple):
+        return ("seq", tuple(_frozen(v) for v in value))
+    hash(value)
+    return (type(value).__name__, value)
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
