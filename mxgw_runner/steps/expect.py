@@ -58,13 +58,13 @@ def _failure(
     )
 
 
-def _observed(result: ScanResult, message: str | None = None) -> StepOutcome:
+def _observed(result: ScanResult, expected: str | None = None) -> StepOutcome:
     _, event = result.matches[-1]
     return StepOutcome(
         observed_value=event.value,
         observed_quality=event.quality,
         observed_timestamp=event.source_timestamp,
-        message=message,
+        expected=expected,
     )
 
 
@@ -96,7 +96,7 @@ async def run_expect_event(ctx: StepContext) -> StepOutcome:
             save = ctx.params.get("save")
             if save:
                 ctx.set_var(str(save), result.matches[-1][1].value)
-            return _observed(result)
+            return _observed(result, exp.describe())
         if result.status == "failed":
             raise _failure(recorder, exp, result, result.message, end)
         if recorder.lost is not None:

@@ -70,6 +70,7 @@ async def run_read(ctx: StepContext) -> StepOutcome:
     item = state.item(str(ctx.params["item"]))
     index, event = await current_event(rc, item, ctx.timeout)
     checks = {k: ctx.params[k] for k in _CHECK_KEYS if k in ctx.params}
+    expected: str | None = None
     if checks:
         try:
             exp = EventExpectation.from_params({"item": item.alias, "data-change": checks})
@@ -84,6 +85,7 @@ async def run_read(ctx: StepContext) -> StepOutcome:
                 closest=event,
                 closest_explanation=exp.explain(event, match_ctx),
             )
+        expected = exp.describe()  # the record shows what a passing check checked
     save = ctx.params.get("save")
     if save:
         ctx.set_var(str(save), event.value)
@@ -91,4 +93,5 @@ async def run_read(ctx: StepContext) -> StepOutcome:
         observed_value=event.value,
         observed_quality=event.quality,
         observed_timestamp=event.source_timestamp,
+        expected=expected,
     )
