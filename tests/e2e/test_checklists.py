@@ -307,3 +307,29 @@ def test_a_bad_bulk_row_is_a_located_scenario_error(csim: SimProcess, tmp_path: 
     result = run_cli(path, *sim_args(csim), report=tmp_path / "r.json")
     assert result.code == 2, result.output
     assert "row 2 of 2: item 'Obj000.A000' is already row 1" in result.steps()[2]["message"]
+
+
+def test_a_value_saved_in_a_pass_is_seen_by_later_passes_and_after_the_loop(
+    csim: SimProcess, tmp_path: Path
+) -> None:
+    path = scenario_file(
+        tmp_path,
+        "save.yaml",
+        """
+        steps:
+          - open-session: {}
+          - register: {}
+          - for-each:
+              items: [Obj000.A003, Obj000.A004]
+              steps:
+                - add-item: "${row}"
+                - read: {item: "${row}", save: last}
+          - add-item: Obj000.A011
+          - read: {item: Obj000.A011, value: "${last}"}
+        """,
+    )
+    result = run_cli(path, *sim_args(csim), report=tmp_path / "r.json")
+    assert result.code == 1, result.output  # A011 is 18; the last pass saved A004's 11
+    last = result.steps()[-1]
+    assert last["status"] == "failed"
+    assert last["expected"] == "data-change of Obj000.A011 with value 11"
