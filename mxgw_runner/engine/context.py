@@ -158,6 +158,11 @@ class RunContext:
         nested = self._run.nested
         return nested.last_failure, nested.last_failed
 
+    @property
+    def interrupted(self) -> bool:
+        """True once Ctrl-C or SIGTERM asked the run to stop."""
+        return self._run.engine.interrupts.interrupted
+
     def skip_passes(self, labels: Sequence[str], reason: str) -> None:
         """Record passes that will not run (after an error or an interrupt) as skipped."""
         from mxgw_runner.results import Outcome

@@ -61,7 +61,10 @@ async def run_for_each(ctx: StepContext) -> StepOutcome:
                 failed.append(label)
     except (asyncio.CancelledError, NestedStop) as exc:
         # The rows not reached stay in the record, as not checked.
-        why = "interrupted" if isinstance(exc, asyncio.CancelledError) else "an error"
+        if isinstance(exc, NestedStop):
+            why = "an error"
+        else:
+            why = "interrupted" if rc.interrupted else "out of time"
         rest = [
             f"[{n}/{total}] {_pass_title(rc, as_name, row)}"
             for n, row in enumerate(rows[done:], start=done + 1)

@@ -61,3 +61,26 @@ def test_an_error_in_a_pass_stops_the_for_each(tmp_path: Path) -> None:
     assert [s["status"] for s in second["steps"]] == ["error", "skipped"]
     assert second["message"].startswith("01.2.01 wait at ")
     assert step["message"] == second["message"]
+
+
+def test_the_scenario_time_limit_stops_a_for_each_as_a_failure(tmp_path: Path) -> None:
+    path = scenario_file(
+        tmp_path,
+        "rows.yaml",
+        """
+        timeouts: {scenario: 1s}
+        steps:
+          - for-each:
+              items: [10ms, 30s, 10ms]
+              steps:
+                - wait: "${row}"
+        """,
+    )
+    result = run_cli(path, report=tmp_path / "r.json", timeout=30)
+    assert result.code == 1, result.output
+    step = result.steps()[0]
+    assert step["status"] == "failed"
+    assert "timed out after 1 s" in step["message"]
+    assert [p["status"] for p in step["steps"]] == ["passed", "failed", "skipped"]
+    assert step["steps"][1]["steps"][0]["message"] == "stopped: the scenario ran out of time"
+    assert step["steps"][2]["message"] == "not run: the for-each stopped (out of time in pass 2)"
