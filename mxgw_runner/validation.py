@@ -199,8 +199,8 @@ class ScenarioValidator:
         self.registry = registry
         self.schema = build_scenario_schema(registry, for_loader=True)
         cls = jsonschema.Draft202012Validator
-        self._top = cls(self.schema)
         self._defs = self.schema["$defs"]
+        self._top = cls(_inline_refs(self.schema, self._defs))
         self._step_validators: dict[str, Any] = {}
         self._valid_bodies: set[Any] = set()
         self._common = {
@@ -211,9 +211,10 @@ class ScenarioValidator:
     def _validator_for(self, kind: str) -> Any:
         validator = self._step_validators.get(kind)
         if validator is None:
-            validator = jsonschema.Draft202012Validator(
-                {"$defs": self._defs, "$ref": f"#/$defs/step-{kind}"}
-            )
+            body = _inline_refs({"$ref": f"#/$defs/step-{kind}"}, self._defs)
+            if "$ref" in body:  # a fragment that refers to itself: keep the reference
+                body = {"$ref": f"#/$defs/step-{kind}"}
+            validator = jsonschema.Draft202012Validator({**body, "$defs": self._defs})
             self._step_validators[kind] = validator
         return validator
 
@@ -304,6 +305,30 @@ class ScenarioValidator:
             if key in step:
                 out.extend(self._run(self._common[key], step[key], _pointer(pointer, [key])))
         return out
+
+
+_DEFS_REF = "#/$defs/"
+_LITERAL_KEYWORDS = frozenset({"$defs", "const", "enum", "default", "examples"})
+
+
+def _inline_refs(node: Any, defs: Mapping[str, Any], within: tuple[str, ...] = ()) -> Any:
+    """``node`` with every bare ``{"$ref": "#/$defs/x"}`` replaced by ``x`` itself (the
+    same checks without a reference lookup per instance, the costliest part of a schema walk;
+    a definition that refers back to itself keeps its reference)."""
+    if isinstance(node, Mapping):
+        ref = node.get("$ref")
+        if len(node) == 1 and isinstance(ref, str) and ref.startswith(_DEFS_REF):
+            name = ref[len(_DEFS_REF) :]
+            if name in defs and name not in within and not set(name) & {"/", "~", "%"}:
+                return _inline_refs(defs[name], defs, (*within, name))
+            return node
+        return {
+            key: value if key in _LITERAL_KEYWORDS else _inline_refs(value, defs, within)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_inline_refs(value, defs, within) for value in node]
+    return node
 
 
 _VALID_BODIES_KEPT = 4096

@@ -31,3 +31,18 @@ def test_equal_valid_bodies_in_other_key_order_stay_valid() -> None:
     assert validator.validate_body("write", {"value": 1, "item": "v"}, "/steps/1/write") == []
     # Same keys, a value of another type the schema still accepts: judged, not assumed.
     assert validator.validate_body("write", {"value": "1", "item": "v"}, "/steps/2/write") == []
+
+
+def test_inlined_references_keep_a_self_referring_definition_finite() -> None:
+    from mxgw_runner.validation import _inline_refs
+
+    defs = {
+        "tree": {"type": "array", "items": {"$ref": "#/$defs/tree"}},
+        "leaf": {"type": "string"},
+    }
+    inlined = _inline_refs(
+        {"properties": {"a": {"$ref": "#/$defs/leaf"}, "t": {"$ref": "#/$defs/tree"}}}, defs
+    )
+    assert inlined["properties"]["a"] == {"type": "string"}
+    # One level is inlined; the reference back to itself stays a reference.
+    assert inlined["properties"]["t"] == {"type": "array", "items": {"$ref": "#/$defs/tree"}}
