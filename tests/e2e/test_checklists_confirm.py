@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pty
 import select
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -126,3 +127,34 @@ def test_validate_and_plan_list_the_questions(tmp_path: Path) -> None:
         result = run_cli(path, option, timeout=30)
         assert result.code == 0, result.output
         assert "pumps.yaml:6: Is ${row} running?" in result.stdout
+
+
+def test_ctrl_c_while_the_question_waits_ends_the_run_cleanly(tmp_path: Path) -> None:
+    path = scenario_file(tmp_path, "ask.yaml", QUESTION)
+    report = tmp_path / "r.json"
+    master, slave = pty.openpty()
+    process = subprocess.Popen(
+        [MXGW_RUN, str(path), "--report-json", str(report)],
+        stdin=slave,
+        stdout=slave,
+        stderr=subprocess.PIPE,
+        env=env_with(),
+        cwd=ROOT,
+    )
+    os.close(slave)
+    try:
+        deadline = time.monotonic() + 30
+        _read_until(master, b"[y/N]", deadline)
+        process.send_signal(signal.SIGINT)
+        _read_until(master, b"(exit code", deadline)
+        assert process.wait(timeout=30) == 130
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
+        os.close(master)
+    result = CliResult(130, "", "", _load_report(report))
+    assert result.steps()[0]["status"] == "interrupted"
+    assert result.steps()[1]["status"] == "skipped"
