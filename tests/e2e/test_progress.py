@@ -3,6 +3,8 @@ screen once the run ends, never written when stdout is a pipe."""
 
 from __future__ import annotations
 
+import asyncio
+import io
 import os
 import pty
 import re
@@ -10,6 +12,8 @@ import select
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
 
 from .support import MXGW_RUN, ROOT, env_with, run_cli, scenario_file
 
@@ -208,3 +212,42 @@ def test_with_jobs_questions_are_asked_one_at_a_time(tmp_path: Path) -> None:
     assert run.asked == [1, 2], run.raw
     assert run.raw.count("[y/N] ") == 2
     assert _screen(run.raw)[-1] == "2 scenarios: 2 passed (exit code 0)"
+
+
+async def test_off_a_terminal_with_jobs_a_plain_progress_line_shows_the_run_is_alive(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mxgw_runner.cli import run as run_module
+    from mxgw_runner.reports.console import ConsoleReporter, RunProgress
+
+    monkeypatch.setattr(run_module, "PLAIN_EVERY", 0.01)
+    ticked_twice = asyncio.Event()
+
+    class Console(io.StringIO):
+        def write(self, text: str) -> int:
+            written = super().write(text)
+            if self.getvalue().count("\n") >= 2:  # two ticks: it repeats
+                ticked_twice.set()
+            return written
+
+    stream = Console()
+    reporter = ConsoleReporter(stream, unicode=True)
+    progress = RunProgress(8, 24, clock=time.monotonic)
+    progress.scenarios_done, progress.steps_done, progress.failed = 3, 10, 1
+    progress.running = {1: "pump 101", 2: "smoke"}
+    stop = run_module._start_ticker(reporter, progress, jobs=2)
+    try:
+        async with asyncio.timeout(10):
+            await ticked_twice.wait()
+    finally:
+        stop()
+    first = stream.getvalue().splitlines()[0]
+    assert re.fullmatch(
+        r"progress: 3/8 scenarios, 10/24 steps, 1 failed, 0 s; running: pump 101, smoke", first
+    )
+    assert "\r" not in stream.getvalue() and "\x1b" not in stream.getvalue()
+    # With one job the step lines show the run is alive: no ticker.
+    stream.truncate(0)
+    stop = run_module._start_ticker(reporter, progress, jobs=1)
+    stop()
+    assert stream.getvalue() == ""
