@@ -163,7 +163,7 @@ class ScenarioItem(pytest.Item):
         """A scenario's failure as the runner renders it, not a traceback of the plugin."""
         value = excinfo.value
         if isinstance(value, ScenarioFailed):
-            return FailureText(value.text, _Crash(str(self.path), self.line + 1, value.headline))
+            return failure_repr(value, str(self.path), self.line + 1)
         if isinstance(value, SetupFailed):
             return str(value)
         return super().repr_failure(excinfo, style=style)
@@ -171,6 +171,20 @@ class ScenarioItem(pytest.Item):
     def reportinfo(self) -> tuple[Path, int | None, str]:
         """The scenario file, at its ``name:`` line."""
         return self.path, self.line, self.name
+
+
+def failure_repr(failure: ScenarioFailed, path: str, line: int) -> Any:
+    """The failure in the shape pytest keeps across xdist workers: the text as a native
+    traceback and the headline as the crash line (else, with a pytest that lacks those
+    classes, the text and headline locally)."""
+    try:
+        from _pytest._code.code import ReprExceptionInfo, ReprFileLocation, ReprTracebackNative
+    except ImportError:  # pragma: no cover - a pytest that moved them
+        return FailureText(failure.text, _Crash(path, line, failure.headline))
+    return ReprExceptionInfo(
+        reprtraceback=ReprTracebackNative([failure.text + "\n"]),
+        reprcrash=ReprFileLocation(path, line, failure.headline),
+    )
 
 
 def render(result: ScenarioResult, redactor: Redactor, verbosity: int) -> str:

@@ -7,7 +7,7 @@ import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from .support import SCENARIOS, examples, run_pytest
+from .support import SCENARIOS, examples, pytest_env, run_pytest
 
 
 def test_the_examples_pass_against_the_embedded_simulator_on_two_workers(tmp_path: Path) -> None:
@@ -35,22 +35,40 @@ def test_the_examples_pass_against_the_embedded_simulator_on_two_workers(tmp_pat
     assert names == sorted(data["name"] for data in nodes.values())
 
 
-def test_a_failing_scenario_shows_the_step_at_its_line(tmp_path: Path) -> None:
+SECRET = "s3cr3t-4711"
+SECRET_SCENARIO = """\
+name: a secret in an expectation
+vars:
+  code: ${secret-env:MXGW_TEST_SECRET}
+steps:
+  - open-session: {}
+  - register: {}
+  - add-item: {item: Pump101.Mode, as: mode}
+  - advise: mode
+  - expect-event: {item: mode, data-change: {value: "${code}"}, within: 300ms}
+"""
+
+
+def test_failing_scenarios_show_the_step_at_its_line_and_no_secret(tmp_path: Path) -> None:
     source = (SCENARIOS / "failing" / "fails-on-purpose.yaml").read_text(encoding="utf-8")
     (tmp_path / "fails.mxgw.yaml").write_text(source, encoding="utf-8")
     shutil.copy(SCENARIOS / "smoke.mxgw.yaml", tmp_path / "smoke.mxgw.yaml")
     step_lines = [n + 1 for n, text in enumerate(source.splitlines()) if text.startswith("  - ")]
     line = step_lines[4]  # the fifth step, the expectation that cannot hold
+    (tmp_path / "secret.mxgw.yaml").write_text(SECRET_SCENARIO, encoding="utf-8")
     junit = tmp_path / "junit.xml"
-    result = run_pytest("--mxgw-simulate", "-v", f"--junitxml={junit}", cwd=tmp_path)
+    env = pytest_env({"MXGW_TEST_SECRET": SECRET})
+    result = run_pytest("--mxgw-simulate", "-v", f"--junitxml={junit}", cwd=tmp_path, env=env)
     assert result.code == 1, result.output
     out = result.stdout
+    assert "2 failed, 1 passed" in out
+    assert "expected: data-change of mode with value '***'" in out
+    assert SECRET not in result.output and SECRET not in junit.read_text(encoding="utf-8")
     assert "smoke.mxgw.yaml::Smoke test against the default galaxy PASSED" in out
     assert f"fails.mxgw.yaml:{line}: after 1 s: no matching data-change" in out
     assert "expected: data-change of mode with value 99" in out
     assert "recent events of the item:" in out  # the timeline, with -v
     assert "cleanup close-session" in out
     assert "Traceback" not in out and "pytest_support" not in out
-    failure = ET.parse(junit).getroot().find("testsuite/testcase/failure")
-    assert failure is not None
-    assert failure.get("message", "").startswith(f"fails.mxgw.yaml:{line}: 05 expect-event:")
+    failures = [f.get("message", "") for f in ET.parse(junit).getroot().iter("failure")]
+    assert any(m.startswith(f"fails.mxgw.yaml:{line}: 05 expect-event:") for m in failures)
