@@ -84,8 +84,9 @@ def _name_line(path: Path) -> int:
 
 
 def _item_name(name: str) -> str:
-    """The scenario's name as a node id part: one line, no ``::`` (pytest's separator)."""
-    text = " ".join(name.split())
+    """The scenario's name as a node id part: one line, no control characters (they would
+    move a terminal's cursor), no ``::`` (pytest's separator)."""
+    text = " ".join("".join(c for c in name if c.isprintable() or c.isspace()).split())
     return text.replace("::", ":") or "scenario"
 
 
