@@ -136,7 +136,8 @@ class RunnerState:
                 pm = build_plugin_manager(self.settings.plugins, entry_points=autoload_enabled())
                 self._plugins = (pm, collect_step_types(pm))
             except PluginError as exc:
-                raise SetupFailed(f"--mxgw-plugin: {exc}") from None
+                named = any(repr(name) in str(exc) for name in self.settings.plugins)
+                raise SetupFailed(f"{'--mxgw-plugin' if named else 'mxgw plugin'}: {exc}") from None
         return self._plugins
 
     def cli_vars(self) -> dict[str, Any]:
