@@ -3,7 +3,7 @@
 Every event a session's worker produces goes through one :class:`EventHub`, one at a time
 (:meth:`EventHub.publish`) or as the list one worker pass delivered
 (:meth:`EventHub.publish_many`: one clock reading and one subscriber wake-up per list).
-Events are generated messages or :class:`~mxgw_sim.wire.WireEvent` data changes (bytes):
+Events are generated messages or data changes as bytes (:data:`~mxgw_sim.wire.WireEvent`):
 streams and DrainEvents turn the latter into messages only where a message is needed. The hub
 
 * stamps ``gateway_receive_timestamp`` and keeps the event in a replay ring (the last
@@ -30,7 +30,14 @@ from collections.abc import Callable
 import grpc
 
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
-from mxgw_sim.wire import AnyEvent, WireEvent, as_message, timestamp_field
+from mxgw_sim.wire import (
+    AnyEvent,
+    as_message,
+    is_gap,
+    sequence_field,
+    sequence_of,
+    timestamp_field,
+)
 
 DEFAULT_RING_SIZE = 1024
 DEFAULT_RING_SECONDS = 300.0
@@ -107,14 +114,6 @@ class Subscription:
     def ended(self) -> StreamEnded | None:
         """Why the hub ended this stream, or ``None`` while it is live."""
         return self._ended
-
-    def _push(self, event: AnyEvent) -> bool:
-        """Queue ``event``; returns False (and queues nothing) on overflow."""
-        if len(self._buffer) >= self._hub.queue_limit:
-            return False
-        self._buffer.append(event)
-        self._wake.set()
-        return True
 
     def _push_many(self, events: list[AnyEvent]) -> bool:
         """Queue ``events`` with one wake-up; returns False on overflow.
@@ -217,30 +216,18 @@ class EventHub:
         """Events not yet delivered: the subscriber's backlog, or the undelivered ring events."""
         if self._subscriber is not None:
             return self._subscriber.backlog
-        return sum(1 for _, ev in self._ring if ev.worker_sequence > self._delivered_upto)
+        return sum(1 for _, ev in self._ring if sequence_of(ev) > self._delivered_upto)
 
     @property
     def oldest_sequence(self) -> int:
         """worker_sequence of the oldest event in the ring (last + 1 when empty)."""
         self._trim()
-        return self._ring[0][1].worker_sequence if self._ring else self._last_sequence + 1
+        return sequence_of(self._ring[0][1]) if self._ring else self._last_sequence + 1
 
     # ---------------------------------------------------------------- publish
     def publish(self, event: AnyEvent) -> None:
         """Take one event from the worker: stamp it, ring it, queue it for the subscriber."""
-        if self.closed:
-            return
-        now = self._clock()
-        if type(event) is WireEvent:
-            event.finish(timestamp_field(11, *divmod(time.time_ns(), 1_000_000_000)))
-        elif not event.HasField("gateway_receive_timestamp"):  # type: ignore[union-attr]
-            _stamp(event, *divmod(time.time_ns(), 1_000_000_000))  # type: ignore[arg-type]
-        self._last_sequence = max(self._last_sequence, event.worker_sequence)
-        self._ring.append((now, event))
-        self._trim(now)
-        sub = self._subscriber
-        if sub is not None and not sub._push(event):
-            self._overflow(sub, now)
+        self.publish_many([event])
 
     def publish_many(self, events: list[AnyEvent]) -> None:
         """Take the events of one worker pass (in sequence order) as :meth:`publish` would
@@ -251,22 +238,38 @@ class EventHub:
         seconds, nanos = divmod(time.time_ns(), 1_000_000_000)
         received = timestamp_field(11, seconds, nanos)
         join = b"".join
+        stamped: list[AnyEvent] = []
+        append = stamped.append
+        last = self._last_sequence
         for event in events:
-            if type(event) is WireEvent:
-                # WireEvent.finish, inlined: this loop runs for every event
-                event.data = join((event.head, event.stamp, received, event.tail))
-            elif not event.HasField("gateway_receive_timestamp"):  # type: ignore[union-attr]
-                stamp = event.gateway_receive_timestamp  # type: ignore[union-attr]
-                stamp.seconds = seconds
-                stamp.nanos = nanos
-        self._last_sequence = max(self._last_sequence, max(e.worker_sequence for e in events))
+            if type(event) is tuple:
+                if len(event) == 4:  # numbered by the pump: add field 11 and finish
+                    sequence, head, stamp, tail = event
+                    if 0x4000 <= sequence < 0x200000:  # the varint of field 8, inlined
+                        low, middle = sequence & 0x7F | 0x80, sequence >> 7 & 0x7F | 0x80
+                        field = bytes((0x40, low, middle, sequence >> 14))
+                    else:
+                        field = sequence_field(sequence)
+                    event = (sequence, join((head, field, stamp, received, tail)))
+                else:
+                    sequence = event[0]
+            else:
+                if not event.HasField("gateway_receive_timestamp"):  # type: ignore[union-attr]
+                    stamp_message = event.gateway_receive_timestamp  # type: ignore[union-attr]
+                    stamp_message.seconds = seconds
+                    stamp_message.nanos = nanos
+                sequence = event.worker_sequence  # type: ignore[union-attr]
+            if sequence > last:
+                last = sequence
+            append(event)
+        self._last_sequence = last
         ring = self._ring
         # Only the newest ring_size events can stay in the ring.
-        kept = events if len(events) <= self.ring_size else events[len(events) - self.ring_size :]
+        kept = stamped if len(stamped) <= self.ring_size else stamped[-self.ring_size :]
         ring.extend([(now, event) for event in kept])
         self._trim(now)
         sub = self._subscriber
-        if sub is not None and not sub._push_many(events):
+        if sub is not None and not sub._push_many(stamped):
             self._overflow(sub, now)
 
     def _overflow(self, sub: Subscription, now: float) -> None:
@@ -311,7 +314,7 @@ class EventHub:
             oldest = self.oldest_sequence
             if after_sequence < self._last_sequence and oldest > after_sequence + 1:
                 initial.append(sentinel(after_sequence, oldest))
-        initial.extend(ev for _, ev in self._ring if ev.worker_sequence > start)
+        initial.extend(ev for _, ev in self._ring if sequence_of(ev) > start)
         sub = Subscription(self, initial, gone)
         self._subscriber = sub
         self.detached_at = None
@@ -324,8 +327,8 @@ class EventHub:
 
     def _delivered(self, batch: list[AnyEvent]) -> None:
         for event in reversed(batch):
-            if type(event) is WireEvent or not event.HasField("replay_gap"):  # type: ignore[union-attr]
-                self._delivered_upto = max(self._delivered_upto, event.worker_sequence)
+            if not is_gap(event):
+                self._delivered_upto = max(self._delivered_upto, sequence_of(event))
                 break
 
     def end_stream(self, reason: StreamEnded) -> bool:
@@ -348,11 +351,11 @@ class EventHub:
         if self._subscriber is not None:
             return []
         self._trim()
-        out = [ev for _, ev in self._ring if ev.worker_sequence > self._delivered_upto]
+        out = [ev for _, ev in self._ring if sequence_of(ev) > self._delivered_upto]
         if max_events > 0:
             out = out[:max_events]
         if out:
-            self._delivered_upto = out[-1].worker_sequence
+            self._delivered_upto = sequence_of(out[-1])
         return [as_message(ev) for ev in out]
 
     def close(self, reason: StreamEnded) -> None:

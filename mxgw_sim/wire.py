@@ -8,10 +8,11 @@ event, the tag of field 1, the event's length and the event's own serialization:
 every event into) an ``MxEventBatch`` message. The result is byte for byte what
 ``MxEventBatch(events=events).SerializeToString()`` produces.
 
-A :class:`WireEvent` is a data change kept as bytes from the moment it is made: the parts
-of the event shared by every item advising the changed attribute are serialized once, and
-each item's event is those parts joined with its handles, its worker_sequence and the two
-stamps, in field-number order, so again exactly what the generated classes would write.
+A data change is kept as bytes from the moment it is made (:data:`NumberedEvent`, then
+:data:`WireEvent`): the parts of the event shared by every item advising the changed
+attribute are serialized once, and each item's event is those parts joined with its
+handles, its worker_sequence and the two stamps, in field-number order, so again exactly
+what the generated classes would write.
 """
 
 from __future__ import annotations
@@ -23,13 +24,19 @@ from mxgateway.generated import mxaccess_gateway_pb2 as pb
 
 __all__ = [
     "AnyEvent",
+    "NumberedEvent",
     "WireEvent",
     "as_message",
     "encode_event_batch",
     "int32_field",
+    "is_gap",
+    "sequence_field",
+    "sequence_of",
     "split_template",
+    "stamp_wire",
     "timestamp_field",
     "varint",
+    "wire_bytes",
 ]
 
 #: Wire type 2 (length-delimited) of MxEventBatch.events (field 1).
@@ -121,45 +128,52 @@ def split_template(data: bytes, *cuts: int) -> list[bytes]:
     return [bytes(part) for part in parts]
 
 
-class WireEvent:
-    """A data change kept as wire bytes until a consumer needs a message.
-
-    ``head`` holds fields 1-7 (family to statuses, handles included) and ``tail`` the
-    fields after 11 (the body). The pump sets ``worker_sequence`` and ``stamp`` (fields 8
-    and 9 on the wire); the hub then sets ``data``, the whole event with its field 11.
-    """
-
-    __slots__ = ("data", "head", "stamp", "tail", "worker_sequence")
-
-    def __init__(self, head: bytes, tail: bytes) -> None:
-        self.head = head
-        self.tail = tail
-        self.worker_sequence = 0
-        self.stamp = b""
-        self.data = b""
-
-    def finish(self, received: bytes) -> bytes:
-        """Complete the event with ``received`` (field 11 on the wire); returns ``data``."""
-        data = self.data = b"".join((self.head, self.stamp, received, self.tail))
-        return data
-
-    def serialize(self) -> bytes:
-        """The event's bytes as they stand (without field 11 until :meth:`finish`)."""
-        if self.data:
-            return self.data
-        return b"".join((self.head, self.stamp, self.tail))
-
-    def message(self) -> pb.MxEvent:
-        """The event as a generated message (a new one on every call)."""
-        return pb.MxEvent.FromString(self.serialize())
+#: A data change numbered by the pump: (worker_sequence, fields 1-7 (family to statuses,
+#: handles included), field 9 (the worker timestamp), the fields after 11 (the body)).
+NumberedEvent = tuple[int, bytes, bytes, bytes]
+#: A data change the hub has stamped: (worker_sequence, the whole event's bytes).
+WireEvent = tuple[int, bytes]
+#: What flows from a worker to a stream: generated messages, or data changes as bytes
+#: (plain tuples: cheaper to make than any object, one per event).
+AnyEvent = pb.MxEvent | NumberedEvent | WireEvent
 
 
-AnyEvent = pb.MxEvent | WireEvent
+def sequence_field(sequence: int) -> bytes:
+    """MxEvent field 8 (worker_sequence) on the wire."""
+    return b"\x40" + varint(sequence)
+
+
+def stamp_wire(event: NumberedEvent, received: bytes) -> WireEvent:
+    """The hub's part: ``event`` completed with ``received`` (field 11 on the wire)."""
+    sequence, head, stamp, tail = event
+    return (sequence, b"".join((head, b"\x40", varint(sequence), stamp, received, tail)))
+
+
+def wire_bytes(event: NumberedEvent | WireEvent) -> bytes:
+    """The serialized event (a numbered one without its receive timestamp)."""
+    if len(event) == 2:
+        return event[1]
+    sequence, head, stamp, tail = event
+    return b"".join((head, sequence_field(sequence), stamp, tail))
+
+
+def sequence_of(event: AnyEvent) -> int:
+    """The worker_sequence of any event."""
+    if type(event) is tuple:
+        return int(event[0])
+    return int(event.worker_sequence)  # type: ignore[union-attr]
+
+
+def is_gap(event: AnyEvent) -> bool:
+    """Whether ``event`` is the replay-gap sentinel (never a wire event)."""
+    return type(event) is not tuple and event.HasField("replay_gap")  # type: ignore[union-attr]
 
 
 def as_message(event: AnyEvent) -> pb.MxEvent:
-    """``event`` as a generated message."""
-    return event.message() if type(event) is WireEvent else event  # type: ignore[return-value]
+    """``event`` as a generated message (a new one for a wire event)."""
+    if type(event) is tuple:
+        return pb.MxEvent.FromString(wire_bytes(event))
+    return event  # type: ignore[return-value]
 
 
 #: tag + length prefix of an event inside a batch, by event length (events are short).
@@ -178,8 +192,8 @@ def encode_event_batch(events: Iterable[AnyEvent]) -> bytes:
     parts: list[bytes] = []
     append = parts.append
     for event in events:
-        if type(event) is WireEvent:
-            data = event.data or event.serialize()
+        if type(event) is tuple:
+            data = event[1] if len(event) == 2 else wire_bytes(event)
         else:
             data = event.SerializeToString()  # type: ignore[union-attr]
         size = len(data)

@@ -6,8 +6,9 @@ when a latency fault delays delivery. The task takes every event that is due in 
 one wake-up, one clock reading and one worker timestamp for the whole pass, and the pass's
 events go to the batch sink as one list (or to the single-event sink one by one).
 
-Data changes come as :class:`~mxgw_sim.wire.WireEvent` (bytes); the batch sink gets them
-as they are, the single-event sink as generated messages.
+Data changes come as bytes (:meth:`EventPump.put_change`) and leave as
+:data:`~mxgw_sim.wire.NumberedEvent` tuples; the batch sink gets them as they are, the
+single-event sink as generated messages.
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ from collections.abc import Callable
 
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
 from mxgw_sim.galaxy.runtime import GalaxyRuntime
-from mxgw_sim.wire import AnyEvent, WireEvent, timestamp_field, varint
+from mxgw_sim.wire import AnyEvent, as_message, sequence_of, timestamp_field
 
 __all__ = ["BatchSink", "EventPump", "EventSink"]
 
 EventSink = Callable[[pb.MxEvent], None]
 BatchSink = Callable[[list[AnyEvent]], None]
+#: What the queue holds: messages, or one attribute change's data changes as bytes.
+Chunk = list[pb.MxEvent] | tuple[list[bytes], bytes]
 _log = logging.getLogger(__name__)
 
 
@@ -48,7 +51,7 @@ class EventPump:
         self._batch_sink = batch_sink
         self._runtime = runtime
         #: (due time on the monotonic clock, or 0.0 for "now"; events), oldest first.
-        self._queue: deque[tuple[float, list[AnyEvent]]] = deque()
+        self._queue: deque[tuple[float, Chunk]] = deque()
         self._queued = 0
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
@@ -58,24 +61,28 @@ class EventPump:
         self.sequence = 0
         self.closed = False
 
-    def put(self, event: AnyEvent) -> None:
+    def put(self, event: pb.MxEvent) -> None:
         """Queue an event for delivery."""
-        self.put_many([event])
+        self._queue_chunk([event], 1)
 
-    def put_many(self, events: list[AnyEvent]) -> None:
+    def put_many(self, events: list[pb.MxEvent]) -> None:
         """Queue several events (in order) for delivery; the pump takes over the list."""
-        if self.closed or not events:
+        self._queue_chunk(events, len(events))
+
+    def put_change(self, heads: list[bytes], tail: bytes) -> None:
+        """Queue the data changes of one attribute change as bytes: each event is a head
+        (fields 1-7) and the shared ``tail`` (the fields after 11)."""
+        self._queue_chunk((heads, tail), len(heads))
+
+    def _queue_chunk(self, chunk: Chunk, count: int) -> None:
+        if self.closed or not count:
             return
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="mx-events")
         latency = self.latency
         due = time.monotonic() + latency if latency > 0 else 0.0
-        queue = self._queue
-        if queue and due == 0.0 and queue[-1][0] == 0.0:
-            queue[-1][1].extend(events)
-        else:
-            queue.append((due, events))
-        self._queued += len(events)
+        self._queue.append((due, chunk))
+        self._queued += count
         if not self._wake.is_set():
             self._wake.set()
             self._idle.clear()
@@ -95,35 +102,39 @@ class EventPump:
                     await asyncio.sleep(wait)
                     continue
             now = time.monotonic()
-            batch = queue.popleft()[1]
+            chunks = [queue.popleft()[1]]
             while queue and queue[0][0] <= now:
-                batch.extend(queue.popleft()[1])
+                chunks.append(queue.popleft()[1])
+            batch = self._number(chunks)
             self._queued -= len(batch)
-            self._number(batch)
             self._deliver(batch)
 
-    def _number(self, batch: list[AnyEvent]) -> None:
-        """Give each event its worker_sequence and this pass's worker timestamp."""
+    def _number(self, chunks: list[Chunk]) -> list[AnyEvent]:
+        """The chunks' events in order, each with its worker_sequence and this pass's
+        worker timestamp."""
         when = self._runtime.now()
         seconds = math.floor(when)
         nanos = min(round((when - seconds) * 1e9), 999_999_999)
         wire = timestamp_field(9, seconds, nanos)
         sequence = self.sequence
-        for event in batch:
-            sequence += 1
-            event.worker_sequence = sequence
-            if type(event) is WireEvent:
-                # field 8 (the sequence) and field 9 (the worker stamp), in that order
-                if 0x4000 <= sequence < 0x200000:  # inline: the common size of a varint
-                    low, middle = sequence & 0x7F | 0x80, sequence >> 7 & 0x7F | 0x80
-                    event.stamp = bytes((0x40, low, middle, sequence >> 14)) + wire
-                else:
-                    event.stamp = b"\x40" + varint(sequence) + wire
+        batch: list[AnyEvent] = []
+        append = batch.append
+        for chunk in chunks:
+            if isinstance(chunk, list):
+                for event in chunk:
+                    sequence += 1
+                    event.worker_sequence = sequence
+                    stamp = event.worker_timestamp
+                    stamp.seconds = seconds
+                    stamp.nanos = nanos
+                    append(event)
             else:
-                stamp = event.worker_timestamp  # type: ignore[union-attr]
-                stamp.seconds = seconds
-                stamp.nanos = nanos
+                heads, tail = chunk
+                for head in heads:
+                    sequence += 1
+                    append((sequence, head, wire, tail))
         self.sequence = sequence
+        return batch
 
     def _deliver(self, batch: list[AnyEvent]) -> None:
         sink = self._batch_sink() if self._batch_sink is not None else None
@@ -133,15 +144,15 @@ class EventPump:
             except Exception:  # a failing sink must not stop delivery
                 _log.exception(
                     "event sink failed on events %d..%d",
-                    batch[0].worker_sequence,
-                    batch[-1].worker_sequence,
+                    sequence_of(batch[0]),
+                    sequence_of(batch[-1]),
                 )
             return
         for event in batch:
             try:
-                self._sink(event.message() if type(event) is WireEvent else event)  # type: ignore[arg-type]
+                self._sink(as_message(event))
             except Exception:  # a failing sink must not stop delivery
-                _log.exception("event sink failed on event %d", event.worker_sequence)
+                _log.exception("event sink failed on event %d", sequence_of(event))
 
     def pending(self) -> int:
         """Events queued but not delivered yet."""

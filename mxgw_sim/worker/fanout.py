@@ -2,8 +2,8 @@
 
 A worker holds one galaxy subscription per advised attribute (:class:`Fanout`), not one per
 item: a change is projected and encoded once, and each item advising the attribute gets its
-event as bytes, the change's template joined with the item's handles
-(:class:`~mxgw_sim.wire.WireEvent`); the whole change goes to the event pump as one list.
+event as bytes, the change's template joined with the item's handles; the whole change goes
+to the event pump as one list (:meth:`~mxgw_sim.worker.events.EventPump.put_change`).
 Items keep the order in which they were advised, as they had with one subscription each.
 """
 
@@ -19,7 +19,7 @@ from mxgw_sim.galaxy.coerce import encode
 from mxgw_sim.galaxy.outcomes import DETAIL_NOT_DEPLOYED
 from mxgw_sim.galaxy.references import Resolved
 from mxgw_sim.galaxy.runtime import AttributeKey, AttributeState, Subscription
-from mxgw_sim.wire import AnyEvent, WireEvent, int32_field, split_template
+from mxgw_sim.wire import int32_field, split_template
 from mxgw_sim.worker.replies import status
 from mxgw_sim.worker.state import Connection, Item, Projection, project
 
@@ -114,7 +114,9 @@ class DataChanges:
         Without ``force`` only advised items whose type is known get it, and a suspended
         item is marked dirty instead. Buffered items collect the change for their batch.
         """
-        events: list[AnyEvent] = []
+        heads: list[bytes] = []
+        sent: Template | None = None
+        tail = b""
         shape: tuple[Any, int, int] | None = None
         shown: Projection | None = None
         for conn, item in members:
@@ -148,10 +150,15 @@ class DataChanges:
             if item.buffered:
                 item.buffer.append(shown)
                 continue
-            head = template[2] + _handle_fields(conn.handle, item.handle) + template[3]
-            events.append(WireEvent(head, template[4]))
-        if events:
-            self.core.pump.put_many(events)
+            if template is not sent:
+                # a new template: the heads so far share the previous one's tail
+                if heads:
+                    self.core.pump.put_change(heads, tail)
+                    heads = []
+                sent, tail = template, template[4]
+            heads.append(template[2] + _handle_fields(conn.handle, item.handle) + template[3])
+        if heads:
+            self.core.pump.put_change(heads, tail)
 
     def _project(self, target: Resolved, state: AttributeState) -> Projection:
         """What ``target`` shows of ``state``; the last projection is reused for the same

@@ -29,7 +29,7 @@ log = logging.getLogger("mxgw_sim.worker_host")
 
 EventSink = Callable[[pb.MxEvent], None]
 BatchSink = Callable[[list[Any]], None]
-"""Takes a list of events: generated messages or :class:`~mxgw_sim.wire.WireEvent`."""
+"""Takes a list of events: generated messages or data changes as bytes (see mxgw_sim.wire)."""
 FaultSink = Callable[[str], None]
 
 

@@ -15,7 +15,7 @@ import secrets
 from typing import Any
 
 from mxgateway.generated import mxaccess_worker_pb2 as wpb
-from mxgw_sim.wire import AnyEvent, as_message
+from mxgw_sim.wire import AnyEvent, as_message, sequence_of
 from mxgw_sim.worker_host.adapter import attach_batch_sink, attach_event_sink, worker_counts
 from mxgw_sim.worker_host.base import (
     BatchSink,
@@ -62,7 +62,7 @@ class InProcessWorkerHost(WorkerHost):
         attach_event_sink(self.worker, endpoint.on_event)
 
         def events(batch: list[AnyEvent]) -> None:
-            endpoint.saw_event(batch[-1].worker_sequence)
+            endpoint.saw_event(sequence_of(batch[-1]))
             if self.on_events is not None:
                 self.on_events(batch)
             else:
