@@ -63,7 +63,11 @@ BUILTIN_STEPS: tuple[StepType, ...] = (
                 _obj(
                     {
                         "item": {"type": "string", "minLength": 1},
-                        "as": _ref("identifier"),
+                        "as": {
+                            "anyOf": [_ref("identifier"), _ref("var-ref")],
+                            "description": "The item's name in later steps; in a for-each "
+                            "it may come from the row (${row.name}).",
+                        },
                         "context": {"type": "string"},
                     },
                     ["item"],

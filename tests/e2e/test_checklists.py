@@ -333,3 +333,28 @@ def test_a_value_saved_in_a_pass_is_seen_by_later_passes_and_after_the_loop(
     last = result.steps()[-1]
     assert last["status"] == "failed"
     assert last["expected"] == "data-change of Obj000.A011 with value 11"
+
+
+def test_a_pass_may_name_its_item_from_the_row(csim: SimProcess, tmp_path: Path) -> None:
+    path = scenario_file(
+        tmp_path,
+        "alias.yaml",
+        """
+        steps:
+          - open-session: {}
+          - register: {}
+          - for-each:
+              items:
+                - {name: first, tag: Obj000.A000}
+                - {name: again, tag: Obj000.A000}
+                - {name: bad-name!, tag: Obj000.A001}
+              steps:
+                - add-item: {item: "${row.tag}", as: "${row.name}"}
+                - read: {item: "${row.name}", value: 7}
+        """,
+    )
+    result = run_cli(path, *sim_args(csim), report=tmp_path / "r.json")
+    assert result.code == 2, result.output  # the third alias is not a name
+    passes = result.steps()[2]["steps"]
+    assert [p["status"] for p in passes] == ["passed", "passed", "error"]
+    assert "after substituting variables" in passes[2]["message"]
