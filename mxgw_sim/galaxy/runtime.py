@@ -105,7 +105,8 @@ class GalaxyRuntime(LiveGalaxy):
             )
         when = ctx.timestamp if ctx.timestamp is not None else now
         self._apply_value(live, new_value, when, now)
-        self._notify(GalaxyChange.value_change(live.key, new_value, when, attr))
+        if self._listeners:  # the change record encodes the value: only when someone listens
+            self._notify(GalaxyChange.value_change(live.key, new_value, when, attr))
         return WriteOutcome.success()
 
     def check_security(self, target: Resolved, ctx: WriteContext) -> WriteOutcome:
