@@ -188,12 +188,16 @@ class RunContext:
         if labels:
             parent.group = True
 
-    async def add_check(self, check: StepResult) -> None:
-        """Add a check of this step (a ``check-items`` item): a child result, reported now."""
+    def record_check(self, check: StepResult) -> None:
+        """Add a check of this step (a ``check-items`` item) as a child result."""
         if self._result is None:
             raise StepUsageError(f"{self._step.kind}: checks need the mxgw-run engine")
         self._result.children.append(check)
         self._result.group = True
+
+    async def add_check(self, check: StepResult) -> None:
+        """Add a check of this step and report it now (the console shows it)."""
+        self.record_check(check)
         await self._run.notify(self._step, check)
 
     def variables(self) -> Mapping[str, Any]:

@@ -13,6 +13,7 @@ RemoveItemBulk.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -168,10 +169,22 @@ async def run_check_items(ctx: StepContext) -> StepOutcome:
     rows = _plan(rc, rows_of(general))
     name_rows(rc, len(rows))
     within = duration(general, "within", ctx.timeout)
-    if rows:
-        await _add(rc, state, server, rows)
-        advised = await _advise(rc, state, server, rows)
-        await _first_changes(rc, state.recorder, advised, within)
+    try:
+        if rows:
+            await _add(rc, state, server, rows)
+            advised = await _advise(rc, state, server, rows)
+            await _first_changes(rc, state.recorder, advised, within)
+    except BaseException as exc:
+        # The record still lists every row: the ones not judged say why.
+        interrupted = isinstance(exc, asyncio.CancelledError)
+        status = Outcome.INTERRUPTED if interrupted else Outcome.ERROR
+        for row in rows:
+            if row.status == Outcome.PASSED and row.event is None:
+                row.status = status
+                row.message = "not checked: " + ("interrupted" if interrupted else str(exc))
+        for row in rows:
+            rc.record_check(_result(rc, row, len(rows)))
+        raise
     for row in rows:
         await rc.add_check(_result(rc, row, len(rows)))
     failed = [r for r in rows if r.status != Outcome.PASSED]
