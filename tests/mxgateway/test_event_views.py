@@ -1,0 +1,85 @@
+"""Typed events are light read-only views over the raw message; a batched stream hands
+over a whole received message without waiting."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from client_testserver import API_KEY, RunningGateway
+
+from mxgateway import DataChange, GatewayClient, ReplayGap, Session, WriteComplete, to_mx_value
+from mxgateway._events import event_from_proto, events_from_protos
+from mxgateway.generated import mxaccess_gateway_pb2 as pb
+
+
+def change(seq: int, value: object = 1.5) -> pb.MxEvent:
+    return pb.MxEvent(
+        family=pb.MX_EVENT_FAMILY_ON_DATA_CHANGE,
+        server_handle=1,
+        item_handle=2,
+        value=to_mx_value(value),
+        quality=192,
+        worker_sequence=seq,
+        on_data_change=pb.OnDataChangeEvent(),
+    )
+
+
+@pytest.fixture
+async def session(gateway: RunningGateway) -> AsyncIterator[Session]:
+    async with (
+        await GatewayClient.connect(
+            endpoint=gateway.endpoint, api_key=API_KEY, plaintext=True
+        ) as client,
+        await client.open_session(client_session_name="views") as session,
+    ):
+        yield session
+
+
+def test_an_event_is_a_read_only_view_equal_by_message() -> None:
+    raw = change(7, 42)
+    event = event_from_proto(raw)
+    assert isinstance(event, DataChange)
+    assert event.raw is raw and event.worker_sequence == 7 and event.value == 42
+    with pytest.raises(AttributeError):
+        event.raw = change(8)  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        event.anything = 1  # type: ignore[attr-defined]
+    assert event == event_from_proto(change(7, 42))
+    assert event != event_from_proto(change(7, 43))
+    with pytest.raises(TypeError):
+        hash(event)  # like the message it wraps
+
+
+def test_the_body_decides_the_type_and_a_given_sequence_is_kept() -> None:
+    # A write completion whose family says data change: the body wins (families 1-4 are
+    # inferred numbers, the body's are known).
+    odd = pb.MxEvent(
+        family=pb.MX_EVENT_FAMILY_ON_DATA_CHANGE,
+        worker_sequence=3,
+        on_write_complete=pb.OnWriteCompleteEvent(),
+    )
+    gap = pb.MxEvent(
+        replay_gap=pb.ReplayGap(requested_after_sequence=1, oldest_available_sequence=5)
+    )
+    typed = events_from_protos([odd, gap, change(6)])
+    assert [type(e) for e in typed] == [WriteComplete, ReplayGap, DataChange]
+    assert typed == [event_from_proto(m) for m in (odd, gap, change(6))]
+    renumbered = DataChange(change(1), 9)
+    assert renumbered.worker_sequence == 9 and renumbered.raw.worker_sequence == 9
+
+
+async def test_received_hands_over_the_rest_of_a_batch(
+    gateway: RunningGateway, session: Session
+) -> None:
+    gateway.servicer.events = [change(n) for n in range(1, 8)]  # batches of 3
+    gateway.servicer.hold_stream_open = False
+    stream = session.events(batch=True)
+    first = await stream.__anext__()
+    rest = stream.received()
+    assert first.worker_sequence == 1
+    assert [e.worker_sequence for e in rest] == [2, 3]
+    assert stream.last_worker_sequence == 3  # what was handed over counts
+    assert stream.received() == []  # nothing more without waiting
+    following = [e.worker_sequence async for e in stream]
+    assert following == [4, 5, 6, 7] and stream.last_worker_sequence == 7
