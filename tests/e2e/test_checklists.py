@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import jsonschema  # type: ignore[import-untyped, unused-ignore]
@@ -18,7 +19,7 @@ import pytest
 
 from mxgw_sim.testing import ADMIN_KEY, SimProcess, start_sim
 
-from .support import ROOT, run_cli, scenario_file, sim_args
+from .support import ROOT, LiveRun, run_cli, scenario_file, sim_args
 
 REPORT_SCHEMA = json.loads((ROOT / "schemas" / "report.schema.json").read_text(encoding="utf-8"))
 PER_OBJECT = 100
@@ -358,3 +359,39 @@ def test_a_pass_may_name_its_item_from_the_row(csim: SimProcess, tmp_path: Path)
     passes = result.steps()[2]["steps"]
     assert [p["status"] for p in passes] == ["passed", "passed", "error"]
     assert "after substituting variables" in passes[2]["message"]
+
+
+def test_ctrl_c_while_items_wait_for_values_records_every_item(
+    csim: SimProcess, live_run: Callable[..., LiveRun], tmp_path: Path
+) -> None:
+    from google.protobuf.duration_pb2 import Duration
+
+    from mxgw_sim.generated import mxgw_sim_control_pb2 as cpb
+
+    path = scenario_file(
+        tmp_path,
+        "slow.yaml",
+        """
+        steps:
+          - open-session: {}
+          - register: {}
+          - check-items:
+              items: [Obj000.A000, Obj000.A001, Obj000.A002]
+              item: "${row}"
+              within: 60s
+        """,
+    )
+    slow = cpb.SetLatencyRequest(event_latency=Duration(seconds=60))
+    csim.control("SetLatency", slow, ADMIN_KEY)
+    try:
+        run = live_run(path, *sim_args(csim), report=tmp_path / "r.json")
+        run.wait_for_line("02 register")
+        run.signal(signal.SIGINT)
+        result = run.finish(timeout=60)
+    finally:
+        csim.control("SetLatency", cpb.SetLatencyRequest(), ADMIN_KEY)
+    assert result.code == 130, result.output
+    step = result.steps()[2]
+    assert step["status"] == "interrupted"
+    assert [i["status"] for i in step["steps"]] == ["interrupted"] * 3
+    assert all(i["message"] == "not checked: interrupted" for i in step["steps"])
