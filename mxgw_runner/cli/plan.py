@@ -47,6 +47,17 @@ def writes_of(scenario: Scenario) -> list[tuple[Any, str]]:
     return out
 
 
+def _title(step: Any) -> str:
+    """A step's title; rows are counted, not listed (a CSV may hold thousands)."""
+    if step.kind == "confirm" and not step.name:
+        return str(step.params.get("prompt", ""))
+    rows = step.params.get("items") if step.kind in ("for-each", "check-items") else None
+    if (step.name and "$" not in step.name) or not isinstance(rows, list):
+        return str(step.title)
+    source = f" of {step.source.name}" if step.source is not None else ""
+    return f"{len(rows)} row{'s' if len(rows) != 1 else ''}{source}"
+
+
 def confirms_of(scenario: Scenario) -> list[tuple[Any, str]]:
     """Every ``confirm`` step (nested ones included) and its question, as written."""
     return [
@@ -73,7 +84,8 @@ def print_plan(scenarios: Sequence[Scenario], out: TextIO) -> None:
         mask = Redactor(scenario.secret_values).text
         out.write(f"{scenario.path} — {scenario.name}\n")
         for step in scenario.steps:
-            title = f" {step.title}" if step.title else ""
+            title = _title(step)
+            title = f" {title}" if title else ""
             out.write(f"  {step.index:02d} {step.kind}{title}  (line {step.line})\n")
         writes = writes_of(scenario)
         out.write(f"  writes: {len(writes)}\n")
