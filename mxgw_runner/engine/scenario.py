@@ -39,6 +39,8 @@ BUDGET_GRACE = 0.5
 #: Steps with no overall time limit unless they set ``timeout:`` (their nested steps keep
 #: their own; a ``confirm`` waits for the operator).
 UNBOUNDED_STEPS = frozenset({"for-each", "include", "confirm"})
+#: Steps over rows, which set their own title ("200 rows of tags.csv").
+ROWS_TITLED_STEPS = frozenset({"for-each", "check-items"})
 
 _CLEANUP_STATUS = {
     C.PASSED: Outcome.PASSED,
@@ -334,6 +336,8 @@ class ScenarioRun:
     def _title(self, step: Step, params: Mapping[str, Any]) -> str:
         """The step's title with variables resolved (the name as written if one is unknown)."""
         name = step.name
+        if step.kind in ROWS_TITLED_STEPS and (name is None or "$" in name):
+            return ""  # the step titles itself by its row count (its rows may be thousands)
         if name is not None and "$" in name:
             with contextlib.suppress(V.VariableError):
                 name = str(V.resolve(name, self.variables, self.engine.options.env))
