@@ -32,7 +32,6 @@ __all__ = [
     "is_gap",
     "sequence_field",
     "sequence_of",
-    "split_template",
     "stamp_wire",
     "timestamp_field",
     "varint",
@@ -82,50 +81,6 @@ def timestamp_field(number: int, seconds: int, nanos: int) -> bytes:
     if nanos:
         body += b"\x10" + varint(nanos)
     return varint(number << 3 | 2) + varint(len(body)) + body
-
-
-def _skip(data: bytes, at: int, wire_type: int) -> int:
-    """Where the value starting at ``at`` of ``wire_type`` ends."""
-    if wire_type == 0:
-        while data[at] & 0x80:
-            at += 1
-        return at + 1
-    if wire_type == 1:
-        return at + 8
-    if wire_type == 5:
-        return at + 4
-    if wire_type == 2:
-        length = shift = 0
-        while True:
-            byte = data[at]
-            at += 1
-            length |= (byte & 0x7F) << shift
-            shift += 7
-            if not byte & 0x80:
-                return at + length
-    raise ValueError(f"unexpected wire type {wire_type}")
-
-
-def split_template(data: bytes, *cuts: int) -> list[bytes]:
-    """Cut a serialized message into runs of fields: part ``i`` holds the fields numbered
-    below ``cuts[i]`` (and at or above the previous cut), the last part the rest."""
-    parts = [bytearray() for _ in range(len(cuts) + 1)]
-    at = 0
-    while at < len(data):
-        start = at
-        tag = shift = 0
-        while True:
-            byte = data[at]
-            at += 1
-            tag |= (byte & 0x7F) << shift
-            shift += 7
-            if not byte & 0x80:
-                break
-        at = _skip(data, at, tag & 7)
-        number = tag >> 3
-        index = sum(1 for cut in cuts if number >= cut)
-        parts[index] += data[start:at]
-    return [bytes(part) for part in parts]
 
 
 #: A data change numbered by the pump: (worker_sequence, fields 1-7 (family to statuses,

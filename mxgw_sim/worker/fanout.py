@@ -19,7 +19,7 @@ from mxgw_sim.galaxy.coerce import encode
 from mxgw_sim.galaxy.outcomes import DETAIL_NOT_DEPLOYED
 from mxgw_sim.galaxy.references import Resolved
 from mxgw_sim.galaxy.runtime import AttributeKey, AttributeState, Subscription
-from mxgw_sim.wire import int32_field, split_template
+from mxgw_sim.wire import int32_field, timestamp_field, varint
 from mxgw_sim.worker.replies import status
 from mxgw_sim.worker.state import Connection, Item, Projection, project
 
@@ -29,6 +29,12 @@ if TYPE_CHECKING:
 __all__ = ["DataChanges", "Fanout", "Membership"]
 
 _FAMILY_DATA = pb.MX_EVENT_FAMILY_ON_DATA_CHANGE
+#: Field 1 (family) of a data change, the tags of fields 4 (value) and 7 (a status), and
+#: field 20 (the empty OnDataChange body), as the generated classes write them.
+_FAMILY_FIELD = int32_field(1, _FAMILY_DATA)
+_VALUE_TAG = b"\x22"
+_STATUS_TAG = b"\x3a"
+_BODY_FIELD = b"\xa2\x01\x00"
 #: Value types whose encoding may be reused while the same object comes again.
 _IMMUTABLE = frozenset({bool, int, float, str})
 Member = tuple[Connection, Item]
@@ -98,6 +104,7 @@ class DataChanges:
         #: The last projection made: (state, selector, index, bit, projection).
         self._last_projection: tuple[AttributeState, Any, int, int, Projection] | None = None
         self._last_template: Template | None = None
+        self._ok_field: tuple[pb.MxStatusProxy | None, bytes] = (None, b"")
 
     def subscribe(self, key: AttributeKey, conn: Connection, item: Item) -> Membership:
         """Send ``item`` the changes of attribute ``key`` from now on."""
@@ -177,30 +184,43 @@ class DataChanges:
         return shown
 
     def _template(self, shown: Projection) -> Template:
-        message = self.template_message(shown)
-        family, common, body = split_template(message.SerializeToString(), 2, 8)
-        template = self._last_template = (shown, message, family, common, body)
+        """The change's event template, written field by field (fields 4-7; family and
+        body are constants), and the message ReadBulk answers from."""
+        value = self._encoded(shown).SerializeToString()
+        stamp = self.core.runtime.timestamp(shown.timestamp)
+        common = b"".join(
+            (
+                _VALUE_TAG,
+                varint(len(value)),
+                value,
+                int32_field(5, shown.quality),
+                timestamp_field(6, stamp.seconds, stamp.nanos),
+                self._statuses(shown),
+            )
+        )
+        message = pb.MxEvent.FromString(_FAMILY_FIELD + common + _BODY_FIELD)
+        template = self._last_template = (shown, message, _FAMILY_FIELD, common, _BODY_FIELD)
         return template
 
-    def template_message(self, shown: Projection) -> pb.MxEvent:
-        """A data change showing ``shown`` without handles, sequence and stamps."""
-        event = pb.MxEvent(family=_FAMILY_DATA)
-        event.value.CopyFrom(self._encoded(shown))
-        event.quality = shown.quality
-        event.source_timestamp.CopyFrom(self.core.runtime.timestamp(shown.timestamp))
+    def _statuses(self, shown: Projection) -> bytes:
+        """Field 7 (the statuses) on the wire: OK, or not deployed when there is no value."""
+        ok = self.core.ok_status
         if shown.value is None:
-            event.statuses.append(
-                status(
-                    MxStatusCategory.COMMUNICATION_ERROR,
-                    MxStatusSource.RESPONDING_NMX,
-                    detail=DETAIL_NOT_DEPLOYED,
-                    text="the object is not deployed",
-                )
+            proxy = status(
+                MxStatusCategory.COMMUNICATION_ERROR,
+                MxStatusSource.RESPONDING_NMX,
+                detail=DETAIL_NOT_DEPLOYED,
+                text="the object is not deployed",
             )
+        elif self._ok_field[0] is ok:
+            return self._ok_field[1]
         else:
-            event.statuses.append(self.core.ok_status)  # appending copies it
-        event.on_data_change.SetInParent()
-        return event
+            proxy = ok
+        data = proxy.SerializeToString()
+        field = _STATUS_TAG + varint(len(data)) + data
+        if proxy is ok:
+            self._ok_field = (ok, field)
+        return field
 
     def _encoded(self, shown: Projection) -> pb.MxValue:
         """The wire value of a projection; the last one is reused when the same immutable

@@ -14,7 +14,7 @@ import grpc
 from galaxysupport import DATA, Harness
 from simsupport import advised, write_many
 
-from mxgateway import MxDataType, to_mx_value
+from mxgateway import MxDataType, MxStatusCategory, MxStatusSource, to_mx_value
 from mxgateway._client import GatewayClient
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
 from mxgateway.generated import mxaccess_gateway_pb2_grpc as pb_grpc
@@ -23,9 +23,10 @@ from mxgateway.generated import mxgw_extensions_pb2_grpc as ext_grpc
 from mxgw_sim.events import EventHub, sentinel
 from mxgw_sim.galaxy.coerce import encode
 from mxgw_sim.galaxy.live import utc_timestamp
+from mxgw_sim.galaxy.outcomes import DETAIL_NOT_DEPLOYED
 from mxgw_sim.testing import USER_KEY
 from mxgw_sim.wire import encode_event_batch, int32_field
-from mxgw_sim.worker.replies import ok_status
+from mxgw_sim.worker.replies import ok_status, status
 
 AUTH = (("authorization", f"Bearer {USER_KEY}"),)
 
@@ -74,6 +75,35 @@ def test_batch_encoding_is_what_the_generated_batch_serializes_to() -> None:
     parsed = ext.MxEventBatch.FromString(wire)
     assert list(parsed.events) == events
     assert encode_event_batch([]) == b""
+
+
+async def test_a_data_change_without_a_value_equals_one_built_field_by_field() -> None:
+    """An undeployed object's attribute: no value, its quality and the not-deployed status."""
+    harness = Harness()
+    await harness.register()
+    item = await harness.add("Tank02.Level.PV")
+    await harness.advise(item)
+    await harness.settle()
+    (event,) = harness.of(item, DATA)
+    state = harness.runtime.read(("Tank02", "Level.PV"))
+    expected = pb.MxEvent(
+        family=DATA, server_handle=harness.handle, item_handle=item, quality=state.quality
+    )
+    expected.value.CopyFrom(encode(None, MxDataType.DOUBLE, False))
+    expected.source_timestamp.CopyFrom(harness.runtime.timestamp(state.timestamp))
+    expected.statuses.append(
+        status(
+            MxStatusCategory.COMMUNICATION_ERROR,
+            MxStatusSource.RESPONDING_NMX,
+            detail=DETAIL_NOT_DEPLOYED,
+            text="the object is not deployed",
+        )
+    )
+    expected.on_data_change.SetInParent()
+    expected.worker_sequence = event.worker_sequence
+    expected.worker_timestamp.CopyFrom(event.worker_timestamp)
+    assert event == expected
+    assert event.SerializeToString() == expected.SerializeToString()
 
 
 def test_handle_fields_are_what_the_generated_event_serializes_to() -> None:
