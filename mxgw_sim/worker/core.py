@@ -22,11 +22,17 @@ from mxgw_sim.galaxy.outcomes import (
 )
 from mxgw_sim.galaxy.references import Resolved
 from mxgw_sim.galaxy.security import WriteContext
+from mxgw_sim.wire import int32_field, varint
+from mxgw_sim.worker.fanout import handle_fields as _handle_fields
 from mxgw_sim.worker.items import FAMILY_WRITE, CommandRefused, ItemCore
 from mxgw_sim.worker.replies import MX_E_WRITE_REFUSED, ok_status, status
 from mxgw_sim.worker.state import Connection, Item
 
 __all__ = ["CommandRefused", "WorkerCore", "WriteRequest"]
+
+#: Field 1 (family) of a write completion and field 21 (its empty body), on the wire.
+_FAMILY_WRITE_FIELD = int32_field(1, FAMILY_WRITE)
+_WRITE_BODY = b"\xaa\x01\x00"
 
 
 class WriteRequest:
@@ -54,6 +60,20 @@ class WriteRequest:
 
 class WorkerCore(ItemCore):
     """Connections, items and writes of one session."""
+
+    _ok_write: tuple[int, bytes] | None = None
+
+    def _ok_write_field(self) -> bytes:
+        """Field 7 of a successful write's completion (one OK status) on the wire, for the
+        current success value."""
+        success = self.settings.success_value
+        cached = self._ok_write
+        if cached is None or cached[0] != success:
+            data = ok_status(
+                success, MxStatusSource.RESPONDING_AUTOMATION_OBJECT
+            ).SerializeToString()
+            cached = self._ok_write = (success, b"\x3a" + varint(len(data)) + data)
+        return cached[1]
 
     # ------------------------------------------------------------------ writes
 
@@ -150,19 +170,19 @@ class WorkerCore(ItemCore):
             outcome = self.runtime.write(target, python_value, ctx)
         if self.drop_write_completions:
             return
-        event = self._event(FAMILY_WRITE, conn, item)
         if outcome.ok:
-            event.statuses.append(
-                ok_status(self.settings.success_value, MxStatusSource.RESPONDING_AUTOMATION_OBJECT)
+            # The common case goes as bytes, like data changes: the same fields, cached.
+            head = _handle_fields(conn.handle, item.handle)
+            self.pump.put_change([_FAMILY_WRITE_FIELD + head + self._ok_write_field()], _WRITE_BODY)
+            return
+        event = self._event(FAMILY_WRITE, conn, item)
+        event.statuses.append(
+            status(
+                outcome.category,
+                outcome.detected_by,
+                detail=outcome.detail,
+                text=outcome.reason,
             )
-        else:
-            event.statuses.append(
-                status(
-                    outcome.category,
-                    outcome.detected_by,
-                    detail=outcome.detail,
-                    text=outcome.reason,
-                )
-            )
+        )
         event.on_write_complete.SetInParent()
         self.pump.put(event)

@@ -26,7 +26,7 @@ from mxgw_sim.worker.state import Connection, Item, Projection, project
 if TYPE_CHECKING:
     from mxgw_sim.worker.items import ItemCore
 
-__all__ = ["DataChanges", "Fanout", "Membership"]
+__all__ = ["DataChanges", "Fanout", "Membership", "handle_fields"]
 
 _FAMILY_DATA = pb.MX_EVENT_FAMILY_ON_DATA_CHANGE
 #: Field 1 (family) of a data change, the tags of fields 4 (value) and 7 (a status), and
@@ -44,7 +44,7 @@ Template = tuple[Projection, pb.MxEvent, bytes, bytes, bytes]
 
 
 @lru_cache(maxsize=65_536)
-def _handle_fields(server_handle: int, item_handle: int) -> bytes:
+def handle_fields(server_handle: int, item_handle: int) -> bytes:
     """MxEvent fields 2 and 3 (server and item handle) on the wire."""
     return int32_field(2, server_handle) + int32_field(3, item_handle)
 
@@ -163,7 +163,7 @@ class DataChanges:
                     self.core.pump.put_change(heads, tail)
                     heads = []
                 sent, tail = template, template[4]
-            heads.append(template[2] + _handle_fields(conn.handle, item.handle) + template[3])
+            heads.append(template[2] + handle_fields(conn.handle, item.handle) + template[3])
         if heads:
             self.core.pump.put_change(heads, tail)
 

@@ -11,7 +11,7 @@ import asyncio
 from typing import Any
 
 import grpc
-from galaxysupport import DATA, Harness
+from galaxysupport import DATA, WRITE, Harness
 from simsupport import advised, write_many
 
 from mxgateway import MxDataType, MxStatusCategory, MxStatusSource, to_mx_value
@@ -104,6 +104,30 @@ async def test_a_data_change_without_a_value_equals_one_built_field_by_field() -
     expected.worker_timestamp.CopyFrom(event.worker_timestamp)
     assert event == expected
     assert event.SerializeToString() == expected.SerializeToString()
+
+
+async def test_a_write_completion_equals_one_built_field_by_field() -> None:
+    harness = Harness()
+    await harness.register()
+    item = await harness.add("Pump102.Free")
+    await harness.advise(item)
+    await harness.settle()
+    reply = await harness.write(item, 5, type="Integer")
+    assert reply.protocol_status.code == pb.PROTOCOL_STATUS_CODE_OK
+    await harness.settle()
+    (event,) = harness.of(item, WRITE)
+    expected = pb.MxEvent(family=WRITE, server_handle=harness.handle, item_handle=item)
+    expected.statuses.append(
+        ok_status(
+            harness.worker.settings.success_value, MxStatusSource.RESPONDING_AUTOMATION_OBJECT
+        )
+    )
+    expected.on_write_complete.SetInParent()
+    expected.worker_sequence = event.worker_sequence
+    expected.worker_timestamp.CopyFrom(event.worker_timestamp)
+    assert event == expected
+    assert event.SerializeToString() == expected.SerializeToString()
+    assert event.worker_sequence == harness.of(item, DATA)[-1].worker_sequence + 1
 
 
 def test_handle_fields_are_what_the_generated_event_serializes_to() -> None:
