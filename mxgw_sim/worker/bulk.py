@@ -136,6 +136,7 @@ class BulkCommands:
         writes = [write_request(entry) for entry in command.entries]
         self._core.connection(server_handle)
         reply = self._ok(request, kind)
+        ok: pb.MxStatusProxy | None = None  # the same for every accepted entry: made once
         for write in writes:
             result = reply.bulk_write.results.add(item_handle=write.item_handle)
             try:
@@ -151,9 +152,9 @@ class BulkCommands:
                 )
             else:
                 result.was_successful = True
-                result.statuses.append(
-                    new_reply(request, kind, self.settings.success_value).statuses[0]
-                )
+                if ok is None:
+                    ok = new_reply(request, kind, self.settings.success_value).statuses[0]
+                result.statuses.append(ok)
         return reply
 
     def cmd_write_bulk(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:
