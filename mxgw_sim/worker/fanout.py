@@ -37,7 +37,8 @@ _STATUS_TAG = b"\x3a"
 _BODY_FIELD = b"\xa2\x01\x00"
 #: Value types whose encoding may be reused while the same object comes again.
 _IMMUTABLE = frozenset({bool, int, float, str})
-Member = tuple[Connection, Item]
+#: An advised item: its connection, itself and its handle fields on the wire.
+Member = tuple[Connection, Item, bytes]
 #: (projection, template message, wire bytes before the handles, between the handles and
 #: the sequence, after the stamps)
 Template = tuple[Projection, pb.MxEvent, bytes, bytes, bytes]
@@ -47,12 +48,6 @@ Template = tuple[Projection, pb.MxEvent, bytes, bytes, bytes]
 def handle_fields(server_handle: int, item_handle: int) -> bytes:
     """MxEvent fields 2 and 3 (server and item handle) on the wire."""
     return int32_field(2, server_handle) + int32_field(3, item_handle)
-
-
-def _same_signature(a: Projection, b: Projection) -> bool:
-    """``a.signature == b.signature`` without making the tuples (a tuple compares its items
-    identity first, so a NaN value equals itself; so does this)."""
-    return (a.value is b.value or bool(a.value == b.value)) and a.quality == b.quality
 
 
 class Membership:
@@ -80,7 +75,7 @@ class Fanout:
 
     def join(self, conn: Connection, item: Item) -> Membership:
         """Add ``item`` (after the items already advising)."""
-        self.members[id(item)] = (conn, item)
+        self.members[id(item)] = (conn, item, handle_fields(conn.handle, item.handle))
         return Membership(self, item)
 
     def leave(self, item: Item) -> None:
@@ -126,7 +121,7 @@ class DataChanges:
         tail = b""
         shape: tuple[Any, int, int] | None = None
         shown: Projection | None = None
-        for conn, item in members:
+        for _conn, item, handles in members:
             if not force:
                 if not item.advised or not item.type_known:
                     continue
@@ -146,7 +141,18 @@ class DataChanges:
                 shape = (target.selector, target.index, target.bit)
                 shown = self._project(target, state)
             last = item.last
-            if not force and last is not None and (last is shown or _same_signature(last, shown)):
+            if (
+                not force
+                and last is not None
+                and (
+                    last is shown
+                    # last.signature == shown.signature, without making the two tuples
+                    or (
+                        (last.value is shown.value or last.value == shown.value)
+                        and last.quality == shown.quality
+                    )
+                )
+            ):
                 continue
             item.last = shown
             template = self._last_template
@@ -163,7 +169,7 @@ class DataChanges:
                     self.core.pump.put_change(heads, tail)
                     heads = []
                 sent, tail = template, template[4]
-            heads.append(template[2] + handle_fields(conn.handle, item.handle) + template[3])
+            heads.append(template[2] + handles + template[3])
         if heads:
             self.core.pump.put_change(heads, tail)
 

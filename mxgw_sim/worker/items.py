@@ -21,7 +21,7 @@ from mxgw_sim.galaxy.outcomes import (
 from mxgw_sim.galaxy.references import Resolved, Unresolved, UnresolvedKind
 from mxgw_sim.galaxy.runtime import AttributeState, GalaxyRuntime
 from mxgw_sim.worker.events import EventPump
-from mxgw_sim.worker.fanout import DataChanges
+from mxgw_sim.worker.fanout import DataChanges, handle_fields
 from mxgw_sim.worker.replies import E_INVALIDARG, ok_status, status
 from mxgw_sim.worker.settings import WorkerSettings
 from mxgw_sim.worker.state import Connection, Item
@@ -294,7 +294,8 @@ class ItemCore:
     def _deliver(
         self, conn: Connection, item: Item, state: AttributeState, *, force: bool = False
     ) -> None:
-        self.changes.deliver(((conn, item),), state, force=force)
+        member = (conn, item, handle_fields(conn.handle, item.handle))
+        self.changes.deliver((member,), state, force=force)
 
     def _ensure_flush(self, conn: Connection) -> None:
         if conn.flush_task is None or conn.flush_task.done():
