@@ -1,9 +1,11 @@
 """The event recorder: every event of a session, in order, from the moment it opens.
 
 ``open-session`` starts the recorder before any other step, so no event can be
-missed. A background task reads the session's stream, adapts each client event
-to :class:`~mxgw_runner.matching.ObservedEvent` (the item alias resolved from the
-server and item handles) and wakes every waiting expectation. If the stream
+missed. A background task reads the session's stream, records each client event
+as a :class:`RecordedEvent` (an :class:`~mxgw_runner.matching.ObservedEvent` whose
+item alias is resolved from the handles on arrival, and whose value, quality,
+timestamp and statuses are read from the client event only when asked) and wakes
+every waiting expectation once per received message. If the stream
 drops while the session is alive it is reopened with ``after_worker_sequence``
 set to the last sequence seen, so nothing is lost or duplicated; a replay gap
 is recorded as a position in the log, and any expectation whose window spans it
