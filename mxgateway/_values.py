@@ -439,6 +439,11 @@ _DECODERS: dict[str, Callable[[pb.MxValue], Any]] = {
 }
 
 
+_SCALAR_FIELDS = frozenset(
+    {"bool_value", "int32_value", "int64_value", "float_value", "double_value", "string_value"}
+)
+
+
 def from_mx_value(value: pb.MxValue) -> Any:
     """Decode an ``MxValue``: None for null/empty, else bool, int, float, str, datetime (UTC),
     timedelta, list (nested for multi-dimensional arrays) or ``SparseArray``.
@@ -448,6 +453,8 @@ def from_mx_value(value: pb.MxValue) -> Any:
     if value.is_null:
         return None
     which = value.WhichOneof("kind")
+    if which in _SCALAR_FIELDS:  # the common case: the field itself, no decoder call
+        return getattr(value, which)
     if which is None:
         return None
     return _DECODERS[which](value)
