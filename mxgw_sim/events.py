@@ -25,12 +25,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import grpc
 
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
 from mxgw_sim.wire import (
+    SEQUENCE_FIELDS,
     AnyEvent,
     as_message,
     is_gap,
@@ -229,7 +230,7 @@ class EventHub:
         """Take one event from the worker: stamp it, ring it, queue it for the subscriber."""
         self.publish_many([event])
 
-    def publish_many(self, events: list[AnyEvent]) -> None:
+    def publish_many(self, events: Sequence[AnyEvent]) -> None:
         """Take the events of one worker pass (in sequence order) as :meth:`publish` would
         one by one, reading the clocks once and waking the subscriber once."""
         if self.closed or not events:
@@ -245,7 +246,9 @@ class EventHub:
             if type(event) is tuple:
                 if len(event) == 4:  # numbered by the pump: add field 11 and finish
                     sequence, head, stamp, tail = event
-                    if 0x4000 <= sequence < 0x200000:  # the varint of field 8, inlined
+                    if sequence < 0x4000:
+                        field = SEQUENCE_FIELDS[sequence]
+                    elif sequence < 0x200000:  # the varint of field 8, inlined
                         low, middle = sequence & 0x7F | 0x80, sequence >> 7 & 0x7F | 0x80
                         field = bytes((0x40, low, middle, sequence >> 14))
                     else:

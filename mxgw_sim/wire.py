@@ -23,6 +23,7 @@ from functools import lru_cache
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
 
 __all__ = [
+    "SEQUENCE_FIELDS",
     "AnyEvent",
     "NumberedEvent",
     "WireEvent",
@@ -95,7 +96,14 @@ AnyEvent = pb.MxEvent | NumberedEvent | WireEvent
 
 def sequence_field(sequence: int) -> bytes:
     """MxEvent field 8 (worker_sequence) on the wire."""
+    if 0 <= sequence < _SHORT_SEQUENCES:
+        return SEQUENCE_FIELDS[sequence]
     return b"\x40" + varint(sequence)
+
+
+_SHORT_SEQUENCES = 1 << 14
+#: Field 8 for the sequences with a varint of one or two bytes, made once.
+SEQUENCE_FIELDS = [b"\x40" + varint(n) for n in range(_SHORT_SEQUENCES)]
 
 
 def stamp_wire(event: NumberedEvent, received: bytes) -> WireEvent:

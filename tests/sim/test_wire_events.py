@@ -25,7 +25,7 @@ from mxgw_sim.galaxy.coerce import encode
 from mxgw_sim.galaxy.live import utc_timestamp
 from mxgw_sim.galaxy.outcomes import DETAIL_NOT_DEPLOYED
 from mxgw_sim.testing import USER_KEY
-from mxgw_sim.wire import encode_event_batch, int32_field
+from mxgw_sim.wire import encode_event_batch, int32_field, sequence_field, timestamp_field
 from mxgw_sim.worker.replies import ok_status, status
 
 AUTH = (("authorization", f"Bearer {USER_KEY}"),)
@@ -171,6 +171,25 @@ async def test_fanned_out_data_changes_equal_events_built_field_by_field() -> No
     sequences = [e.worker_sequence for e in harness.events]
     assert sequences == list(range(1, len(sequences) + 1))
     assert len(harness.of(items[3], DATA)) == 1  # another attribute: its initial value only
+
+
+def test_wire_events_of_any_sequence_parse_to_the_right_event() -> None:
+    """The hub writes field 8 three ways (table, inline, general): each as generated."""
+    hub = EventHub(ring_size=16, queue_limit=100)
+    head = int32_field(1, DATA) + int32_field(3, 7)
+    stamp = timestamp_field(9, 1_772_323_200, 5)
+    body = b"\xa2\x01\x00"  # on_data_change
+    sequences = [1, 127, 128, 16_383, 16_384, 2**21 - 1, 2**21, 2**40]
+    hub.publish_many([(n, head, stamp, body) for n in sequences])
+    for sequence in sequences:
+        (event,) = hub.drain(1)
+        expected = pb.MxEvent(family=DATA, item_handle=7, worker_sequence=sequence)
+        expected.worker_timestamp.seconds = 1_772_323_200
+        expected.worker_timestamp.nanos = 5
+        expected.gateway_receive_timestamp.CopyFrom(event.gateway_receive_timestamp)
+        expected.on_data_change.SetInParent()
+        assert event == expected
+        assert sequence_field(sequence) == pb.MxEvent(worker_sequence=sequence).SerializeToString()
 
 
 async def test_publishing_a_list_equals_publishing_one_by_one() -> None:
