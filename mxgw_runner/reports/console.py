@@ -270,7 +270,14 @@ class ConsoleReporter:
         self._write(text)
 
     def summary(self, run: RunResult, exit_code: int | None = None) -> None:
-        """Counts of scenarios per outcome, and the exit code."""
+        """Counts of checks, then of scenarios per outcome and the exit code (the last line,
+        which scripts read, stays about scenarios)."""
+        checks = run.check_counts()
+        total_checks = sum(checks.values())
+        if total_checks:
+            shown = [f"{checks[str(o)]} {o}" for o in Outcome if checks[str(o)]]
+            plural = "s" if total_checks != 1 else ""
+            self._write(f"{total_checks} check{plural}: " + ", ".join(shown))
         counts = run.counts()
         parts = [f"{counts[str(o)]} {o}" for o in Outcome if counts[str(o)] or o == Outcome.PASSED]
         total = sum(counts.values())
