@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
-from mxgw_sim.worker.core import CommandRefused, WorkerCore
+from mxgw_sim.worker.core import AcceptedWrite, CommandRefused, WorkerCore
 from mxgw_sim.worker.readbulk import read_bulk
 from mxgw_sim.worker.replies import failure_reply, new_reply
 from mxgw_sim.worker.settings import WorkerSettings
@@ -137,10 +137,11 @@ class BulkCommands:
         self._core.connection(server_handle)
         reply = self._ok(request, kind)
         ok: pb.MxStatusProxy | None = None  # the same for every accepted entry: made once
+        accepted: list[AcceptedWrite] = []
         for write in writes:
             result = reply.bulk_write.results.add(item_handle=write.item_handle)
             try:
-                self._core.write(server_handle, write)
+                self._core.write(server_handle, write, accepted)
             except CommandRefused as exc:
                 result.was_successful = False
                 result.error_message = exc.message
@@ -155,6 +156,8 @@ class BulkCommands:
                 if ok is None:
                     ok = new_reply(request, kind, self.settings.success_value).statuses[0]
                 result.statuses.append(ok)
+        if accepted:
+            self._core.complete_later(accepted)
         return reply
 
     def cmd_write_bulk(self, request: pb.MxCommandRequest, kind: int) -> pb.MxCommandReply:

@@ -8,6 +8,7 @@ requests into these calls and results into replies.
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime
 
 from mxgateway import MxStatusCategory, MxStatusSource, from_mx_value
@@ -28,7 +29,11 @@ from mxgw_sim.worker.items import FAMILY_WRITE, CommandRefused, ItemCore
 from mxgw_sim.worker.replies import MX_E_WRITE_REFUSED, ok_status, status
 from mxgw_sim.worker.state import Connection, Item
 
-__all__ = ["CommandRefused", "WorkerCore", "WriteRequest"]
+__all__ = ["AcceptedWrite", "CommandRefused", "WorkerCore", "WriteRequest"]
+
+_log = logging.getLogger(__name__)
+#: A write checked and accepted, waiting for its completion.
+AcceptedWrite = tuple[Connection, Item, Resolved, pb.MxValue, WriteContext]
 
 #: Field 1 (family) of a write completion and field 21 (its empty body), on the wire.
 _FAMILY_WRITE_FIELD = int32_field(1, FAMILY_WRITE)
@@ -77,8 +82,14 @@ class WorkerCore(ItemCore):
 
     # ------------------------------------------------------------------ writes
 
-    def write(self, handle: int, request: WriteRequest) -> None:
-        """Check and accept a write; its outcome comes later as one OnWriteComplete."""
+    def write(
+        self, handle: int, request: WriteRequest, accepted: list[AcceptedWrite] | None = None
+    ) -> None:
+        """Check and accept a write; its outcome comes later as one OnWriteComplete.
+
+        With ``accepted`` the write is only added to it, for :meth:`complete_later` to
+        complete with the others (a bulk write: one task for all its values).
+        """
         conn = self.connection(handle)
         item = self.item(conn, request.item_handle)
         if not item.type_known or not isinstance(item.target, Resolved):
@@ -114,7 +125,23 @@ class WorkerCore(ItemCore):
                         ),
                     ],
                 )
-        self.spawn(self._complete_write(conn, item, target, request.value, ctx))
+        write = (conn, item, target, request.value, ctx)
+        if accepted is not None:
+            accepted.append(write)
+        else:
+            self.complete_later([write])
+
+    def complete_later(self, writes: list[AcceptedWrite]) -> None:
+        """Complete accepted writes, in order, once the command's reply is on its way."""
+        self.spawn(self._complete_writes(writes))
+
+    async def _complete_writes(self, writes: list[AcceptedWrite]) -> None:
+        await asyncio.sleep(0)
+        for write in writes:
+            try:
+                self._complete_write(*write)
+            except Exception:  # one failing write must not lose the others' completions
+                _log.exception("completing a write failed")
 
     def _context(
         self, conn: Connection, item: Item, request: WriteRequest, stamp: float | None
@@ -142,10 +169,9 @@ class WorkerCore(ItemCore):
             timestamp=stamp,
         )
 
-    async def _complete_write(
+    def _complete_write(
         self, conn: Connection, item: Item, target: Resolved, value: pb.MxValue, ctx: WriteContext
     ) -> None:
-        await asyncio.sleep(0)
         if self.settings.pending_completion and not self.drop_write_completions:
             pending = self._event(FAMILY_WRITE, conn, item)
             pending.statuses.append(
