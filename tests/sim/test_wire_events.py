@@ -245,11 +245,22 @@ async def test_batched_and_single_streams_carry_identical_events(client: Gateway
                 metadata=AUTH,
             )
             batched = await _take(batches, 79, lambda batch: batch.events)
-            singles = pb_grpc.MxAccessGatewayStub(channel).StreamEvents(
-                pb.StreamEventsRequest(session_id=session.session_id, after_worker_sequence=1),
-                metadata=AUTH,
-            )
-            single = await _take(singles, 79, lambda event: [event])
+            stub = pb_grpc.MxAccessGatewayStub(channel)
+            request = pb.StreamEventsRequest(session_id=session.session_id, after_worker_sequence=1)
+            # The cancelled batch stream leaves the session a moment after the client lets
+            # go: until then the session's one stream slot is taken (ALREADY_EXISTS).
+            deadline = asyncio.get_running_loop().time() + 5
+            while True:
+                try:
+                    single = await _take(
+                        stub.StreamEvents(request, metadata=AUTH), 79, lambda event: [event]
+                    )
+                    break
+                except grpc.aio.AioRpcError as exc:
+                    if exc.code() != grpc.StatusCode.ALREADY_EXISTS:
+                        raise
+                    assert asyncio.get_running_loop().time() < deadline, "the slot stayed taken"
+                    await asyncio.sleep(0.02)
     assert [e.worker_sequence for e in batched[:79]] == list(range(2, 81))
     assert batched[:79] == single[:79]
     kinds = {e.WhichOneof("body") for e in batched}
