@@ -10,6 +10,7 @@ import itertools
 import os
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -332,12 +333,20 @@ class GatewayClient:
         after_worker_sequence: int = 0,
         *,
         max_batch_size: int = 0,
+        max_batch_delay: float | None = None,
         timeout: Timeout = None,
         busy_retry: float | None = None,
     ) -> CallStream[pb.MxEvent]:
         """Raw events through the batching extension, falling back to StreamEvents when the
-        gateway answers UNIMPLEMENTED (and remembering that for this client)."""
+        gateway answers UNIMPLEMENTED (and remembering that for this client).
+
+        ``max_batch_delay`` (seconds) is how long the gateway may hold a partial batch for
+        more events: None leaves its default (throughput), 0 sends what is pending at once
+        (latency: a client waiting on one event gets it without delay).
+        """
         self._check_open()
+        if max_batch_delay is not None and not 0 <= max_batch_delay < float("inf"):
+            raise ValueError(f"max_batch_delay must be 0 or more seconds, got {max_batch_delay}")
         if not self._batches_supported:
             return self.stream_events_raw(
                 session_id, after_worker_sequence, timeout=timeout, busy_retry=busy_retry
@@ -347,6 +356,8 @@ class GatewayClient:
             after_worker_sequence=after_worker_sequence,
             max_batch_size=max_batch_size,
         )
+        if max_batch_delay is not None:
+            batch_request.max_batch_delay.FromTimedelta(timedelta(seconds=max_batch_delay))
         plain_request = pb.StreamEventsRequest(
             session_id=session_id, after_worker_sequence=after_worker_sequence
         )

@@ -461,18 +461,28 @@ class Session(BulkCommands):
         return [event_from_proto(e) for e in reply.drain_events.events]
 
     def events(
-        self, after_worker_sequence: int = 0, *, batch: bool = False, timeout: Timeout = None
+        self,
+        after_worker_sequence: int = 0,
+        *,
+        batch: bool = False,
+        max_batch_delay: float | None = None,
+        timeout: Timeout = None,
     ) -> EventStream:
         """The session's typed events, in worker-sequence order.
 
         ``after_worker_sequence`` resumes after a dropped stream (use the previous stream's
         ``last_worker_sequence``); a ``ReplayGap`` comes first when events were lost.
-        ``batch=True`` uses the batching extension and falls back to StreamEvents.
+        ``batch=True`` uses the batching extension and falls back to StreamEvents;
+        ``max_batch_delay=0`` asks for every batch at once (no wait to fill it), for a
+        client that waits on single events.
         """
         self._check_open()
         if batch:
             raw = self._client.stream_event_batches_raw(
-                self.session_id, after_worker_sequence, timeout=timeout
+                self.session_id,
+                after_worker_sequence,
+                max_batch_delay=max_batch_delay,
+                timeout=timeout,
             )
         else:
             raw = self._client.stream_events_raw(

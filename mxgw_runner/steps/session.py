@@ -45,7 +45,7 @@ async def run_open_session(ctx: StepContext) -> StepOutcome:
     session = await client.open_session(str(name), timeout=ctx.timeout)
     state = SessionState(session)
     state.recorder = Recorder(
-        lambda after: session.events(after),
+        lambda after: session.events(after, batch=True, max_batch_delay=0.0),
         state.alias_of,
         is_fatal=_fatal,
         describe_error=describe_error,

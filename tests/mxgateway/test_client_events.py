@@ -26,6 +26,7 @@ from mxgateway import (
     to_mx_value,
 )
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
+from mxgateway.generated import mxgw_extensions_pb2 as ext
 
 
 def data_change(seq: int, value: object = 1.5, quality: int = 192) -> pb.MxEvent:
@@ -207,6 +208,21 @@ async def test_batches_used_when_offered(gateway: RunningGateway, session: Sessi
     assert stream.method == "StreamEventBatches"
     assert [p.method for p in gateway.servicer.probes] == ["StreamEventBatches"]
     assert [e.worker_sequence for e in events] == list(range(1, 8))
+
+
+async def test_batch_delay_is_asked_only_when_given(
+    gateway: RunningGateway, session: Session
+) -> None:
+    gateway.servicer.events = [data_change(n) for n in range(1, 3)]
+    gateway.servicer.hold_stream_open = False
+    [_ async for _ in session.events(batch=True)]
+    [_ async for _ in session.events(batch=True, max_batch_delay=0.0)]
+    [_ async for _ in session.events(batch=True, max_batch_delay=0.25)]
+    sent = [r for r in gateway.servicer.requests if isinstance(r, ext.StreamEventBatchesRequest)]
+    assert [r.HasField("max_batch_delay") for r in sent] == [False, True, True]
+    assert [r.max_batch_delay.ToMilliseconds() for r in sent[1:]] == [0, 250]
+    with pytest.raises(ValueError, match="max_batch_delay"):
+        session.events(batch=True, max_batch_delay=-1.0)
 
 
 async def test_batches_fall_back_on_unimplemented(plain_gateway: RunningGateway) -> None:
