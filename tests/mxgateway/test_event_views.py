@@ -83,3 +83,61 @@ async def test_received_hands_over_the_rest_of_a_batch(
     assert stream.received() == []  # nothing more without waiting
     following = [e.worker_sequence async for e in stream]
     assert following == [4, 5, 6, 7] and stream.last_worker_sequence == 7
+
+
+async def test_batches_hand_out_one_list_per_message_in_order(
+    gateway: RunningGateway, session: Session
+) -> None:
+    gateway.servicer.events = [change(n) for n in range(1, 9)]  # batches of 3
+    gateway.servicer.hold_stream_open = False
+    stream = session.events(batch=True)
+    first = await stream.__anext__()  # the rest of its message is buffered
+    lists = [[e.worker_sequence for e in batch] async for batch in stream.batches()]
+    assert first.worker_sequence == 1
+    assert lists == [[2, 3], [4, 5, 6], [7, 8]]
+    assert stream.last_worker_sequence == 8
+
+
+async def test_batches_resume_after_the_last_list_handed_out(
+    gateway: RunningGateway, session: Session
+) -> None:
+    gateway.servicer.events = [change(n) for n in range(1, 8)]
+    gateway.servicer.hold_stream_open = False
+    stream = session.events(batch=True)
+    async for batch in stream.batches():
+        assert [e.worker_sequence for e in batch] == [1, 2, 3]
+        break
+    assert stream.last_worker_sequence == 3
+    await stream.aclose()
+    resumed = session.events(stream.last_worker_sequence, batch=True)
+    rest = [e.worker_sequence async for batch in resumed.batches() for e in batch]
+    assert rest == [4, 5, 6, 7] and resumed.last_worker_sequence == 7
+
+
+async def test_a_replay_gap_in_a_list_does_not_move_the_resume_point(
+    gateway: RunningGateway, session: Session
+) -> None:
+    gap = pb.MxEvent(
+        replay_gap=pb.ReplayGap(requested_after_sequence=0, oldest_available_sequence=2)
+    )
+    gateway.servicer.events = [change(2), change(3), gap]
+    gateway.servicer.hold_stream_open = False
+    stream = session.events(batch=True)
+    lists = [[type(e).__name__ for e in batch] async for batch in stream.batches()]
+    assert lists == [["DataChange", "DataChange", "ReplayGap"]]
+    assert stream.last_worker_sequence == 3
+
+
+async def test_batches_over_the_stream_events_fallback_hold_one_event_each(
+    plain_gateway: RunningGateway,
+) -> None:
+    plain_gateway.servicer.events = [change(n) for n in range(1, 5)]
+    plain_gateway.servicer.hold_stream_open = False
+    async with await GatewayClient.connect(
+        endpoint=plain_gateway.endpoint, api_key=API_KEY, plaintext=True
+    ) as client:
+        session = await client.open_session(client_session_name="fallback")
+        stream = session.events(after_worker_sequence=1, batch=True)
+        lists = [[e.worker_sequence for e in batch] async for batch in stream.batches()]
+        assert stream.method == "StreamEvents"
+        assert lists == [[2], [3], [4]] and stream.last_worker_sequence == 4
