@@ -4,14 +4,12 @@ at all, and ``--assume-yes``. The scenarios open no session, so no gateway is ne
 from __future__ import annotations
 
 import os
-import pty
-import select
 import signal
-import subprocess
 import time
 from pathlib import Path
 
-from .support import MXGW_RUN, ROOT, CliResult, _load_report, env_with, run_cli, scenario_file
+from .pty_support import at_terminal, read_until
+from .support import CliResult, _load_report, run_cli, scenario_file
 
 QUESTION = """
     name: an operator checkpoint
@@ -30,50 +28,16 @@ NESTED = """
 """
 
 
-def _read_until(fd: int, needle: bytes, deadline: float) -> bytes:
-    """Read the terminal until ``needle`` shows (or the other side closes)."""
-    out = b""
-    while needle not in out:
-        remaining = deadline - time.monotonic()
-        assert remaining > 0, f"no {needle!r} in {out!r}"
-        ready, _, _ = select.select([fd], [], [], remaining)
-        if not ready:
-            continue
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:  # EIO: the process closed the terminal
-            break
-        if not chunk:
-            break
-        out += chunk
-    return out
-
-
 def run_at_terminal(path: Path, answer: bytes, report: Path) -> tuple[CliResult, bytes]:
     """Run ``mxgw-run`` with a pseudo-terminal as stdin and stdout; answer the question."""
-    master, slave = pty.openpty()
-    process = subprocess.Popen(
-        [MXGW_RUN, str(path), "--report-json", str(report)],
-        stdin=slave,
-        stdout=slave,
-        stderr=subprocess.PIPE,
-        env=env_with(),
-        cwd=ROOT,
-    )
-    os.close(slave)
-    try:
+    with at_terminal(path, "--report-json", report) as (process, master):
         deadline = time.monotonic() + 30
-        shown = _read_until(master, b"[y/N]", deadline)
+        shown = read_until(master, b"[y/N]", deadline)
         os.write(master, answer)
-        shown += _read_until(master, b"(exit code", deadline)
+        shown += read_until(master, b"(exit code", deadline)
         process.wait(timeout=30)
         assert process.stderr is not None
         err = process.stderr.read().decode("utf-8", "replace")
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        os.close(master)
     text = shown.decode("utf-8", "replace")
     return CliResult(process.returncode, text, err, _load_report(report)), shown
 
@@ -132,29 +96,12 @@ def test_validate_and_plan_list_the_questions(tmp_path: Path) -> None:
 def test_ctrl_c_while_the_question_waits_ends_the_run_cleanly(tmp_path: Path) -> None:
     path = scenario_file(tmp_path, "ask.yaml", QUESTION)
     report = tmp_path / "r.json"
-    master, slave = pty.openpty()
-    process = subprocess.Popen(
-        [MXGW_RUN, str(path), "--report-json", str(report)],
-        stdin=slave,
-        stdout=slave,
-        stderr=subprocess.PIPE,
-        env=env_with(),
-        cwd=ROOT,
-    )
-    os.close(slave)
-    try:
+    with at_terminal(path, "--report-json", report) as (process, master):
         deadline = time.monotonic() + 30
-        _read_until(master, b"[y/N]", deadline)
+        read_until(master, b"[y/N]", deadline)
         process.send_signal(signal.SIGINT)
-        _read_until(master, b"(exit code", deadline)
+        read_until(master, b"(exit code", deadline)
         assert process.wait(timeout=30) == 130
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
-        os.close(master)
     result = CliResult(130, "", "", _load_report(report))
     assert result.steps()[0]["status"] == "interrupted"
     assert result.steps()[1]["status"] == "skipped"

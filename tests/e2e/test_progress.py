@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from .pty_support import read_chunk
 from .support import MXGW_RUN, ROOT, env_with, run_cli, scenario_file
 
 SCENARIO = """
@@ -68,10 +69,7 @@ def _run_on_terminal(*args: str | Path, timeout: float = 60.0, answers: int = 0)
                 os.write(fd, b"y\n")
                 typed_at = None
             if ready:
-                try:
-                    chunk = os.read(fd, 65536)
-                except OSError:  # EIO: the child closed the terminal
-                    break
+                chunk = read_chunk(fd)
                 if not chunk:
                     break
                 out += chunk
