@@ -59,6 +59,26 @@ def _watch_peak(sim: SimProcess, client: str, run: LiveRun, timeout: float = 60.
     return peak
 
 
+def _start_stuck_run(
+    sim: SimProcess,
+    live_run: Callable[..., LiveRun],
+    folder: Path,
+    client: str,
+    count: int,
+    jobs: int,
+) -> LiveRun:
+    """Run ``count`` STUCK scenarios with ``jobs`` jobs; return once ``jobs`` of them wait."""
+    for n in range(count):
+        scenario_file(folder / "s", f"s{n}.yaml", STUCK.format(n=n, client=client))
+    run = live_run(folder / "s", *sim_args(sim), "--jobs", str(jobs), report=folder / "r.json")
+    deadline = time.monotonic() + 30
+    while sum(s.advised for s in _ours(sim, client)) < jobs:
+        assert run.process.poll() is None, run.finish().output
+        assert time.monotonic() < deadline, "the scenarios never reached their wait"
+        time.sleep(0.02)
+    return run
+
+
 def _blocks(stdout: str) -> list[list[str]]:
     """The console's scenario blocks: a header line and the indented lines under it."""
     blocks: list[list[str]] = []
@@ -142,15 +162,8 @@ def test_sigint_interrupts_every_running_scenario_and_cleans_up_all(
     tmp_path: Path,
 ) -> None:
     client = "jobs-sigint"
-    for n in range(4):
-        scenario_file(tmp_path / "s", f"s{n}.yaml", STUCK.format(n=n, client=client))
-    run = live_run(tmp_path / "s", *sim_args(sim), "--jobs", "3", report=tmp_path / "r.json")
     # Wait until three scenarios are in their wait (advised), then interrupt.
-    deadline = time.monotonic() + 30
-    while sum(s.advised for s in _ours(sim, client)) < 3:
-        assert run.process.poll() is None, run.finish().output
-        assert time.monotonic() < deadline, "the scenarios never reached their wait"
-        time.sleep(0.02)
+    run = _start_stuck_run(sim, live_run, tmp_path, client, count=4, jobs=3)
     run.signal(signal.SIGINT)
     result = run.finish()
 
@@ -197,14 +210,7 @@ def test_second_ctrl_c_abandons_the_cleanup_of_every_running_scenario(
 ) -> None:
     sim = sim_factory()
     client = "jobs-abandon"
-    for n in range(2):
-        scenario_file(tmp_path / "s", f"s{n}.yaml", STUCK.format(n=n, client=client))
-    run = live_run(tmp_path / "s", *sim_args(sim), "--jobs", "2", report=tmp_path / "r.json")
-    deadline = time.monotonic() + 30
-    while sum(s.advised for s in _ours(sim, client)) < 2:
-        assert run.process.poll() is None, run.finish().output
-        assert time.monotonic() < deadline, "the scenarios never reached their wait"
-        time.sleep(0.02)
+    run = _start_stuck_run(sim, live_run, tmp_path, client, count=2, jobs=2)
     # Every command now takes 5 s, so both cleanups are still at their first undo...
     control(sim, "SetLatency", cpb.SetLatencyRequest(command_latency=Duration(seconds=5)))
     run.signal(signal.SIGINT)
