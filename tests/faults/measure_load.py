@@ -32,13 +32,14 @@ steps:
 """
 
 
-def _rss_kb(pid: int) -> int | None:
+def rss_kb(pid: int) -> int | None:
+    """The resident set size of a process (Linux ``/proc``), or None once it is gone."""
     try:
         with open(f"/proc/{pid}/status", encoding="ascii") as status:
             for line in status:
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1])
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):
         return None
     return None
 
@@ -80,7 +81,7 @@ def main(count: int = 1000, jobs: int = 1) -> None:
             samples: list[tuple[float, int]] = []
             peak = 0
             while run.poll() is None:
-                rss = _rss_kb(run.pid)
+                rss = rss_kb(run.pid)
                 if rss is not None:
                     samples.append((time.monotonic() - started, rss))
                 peak = max(peak, len(sim.list_sessions(ADMIN_KEY)))

@@ -20,6 +20,8 @@ from e2e.support import MXGW_RUN, env_with, sim_args
 
 from mxgw_sim.testing import ADMIN_KEY, SimProcess
 
+from .measure_load import rss_kb
+
 DEFAULT_CAPACITY = 64
 SESSIONS = 10 * DEFAULT_CAPACITY
 #: A sanity bound: the runner measured about 110 MiB at its peak (docs/reliability.md).
@@ -33,18 +35,6 @@ steps:
   - advise: pv
   - expect-event: {{item: pv, data-change: {{quality: good}}}}
 """
-
-
-def rss_kb(pid: int) -> int | None:
-    """The resident set size of a process (Linux ``/proc``), or None once it is gone."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    return None
 
 
 @pytest.mark.slow
