@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -140,6 +140,10 @@ _RECORDED: dict[str, tuple[str, type[RecordedEvent]]] = {
 }
 
 
+_RECORDED_BY_CLASS: dict[type, tuple[str, type[RecordedEvent]] | None] = {}
+"""``_RECORDED`` by the event's class itself (filled on first sight): one lookup per event."""
+
+
 def observe(event: Any, item: str, *, now_wall: datetime, now_mono: float) -> ObservedEvent | None:
     """Adapt a typed ``mxgateway`` event to the runner's :class:`ObservedEvent` (None: not kept).
 
@@ -157,6 +161,16 @@ def observe(event: Any, item: str, *, now_wall: datetime, now_mono: float) -> Ob
     recorded._worker_sequence = event.worker_sequence
     recorded._event = event
     return recorded
+
+
+def _one_at_a_time(stream: Any) -> Callable[[], Awaitable[Sequence[Any]]]:
+    """``next_batch`` for a stream of single events (one a list)."""
+    anext_event = stream.__aiter__().__anext__
+
+    async def next_batch() -> Sequence[Any]:
+        return (await anext_event(),)
+
+    return next_batch
 
 
 class Recorder:
@@ -225,17 +239,21 @@ class Recorder:
                     if self._stream is None:
                         self._stream = self._open_stream(self.last_sequence)
                     stream = self._stream
-                    # A typed stream hands over the rest of a received batch without waiting.
-                    received = getattr(stream, "received", None)
-                    async for event in stream:
+                    # A typed stream hands over a received message's events as one list.
+                    next_batch = getattr(stream, "next_batch", None)
+                    if next_batch is None:
+                        next_batch = _one_at_a_time(stream)
+                    while True:
+                        try:
+                            batch = await next_batch()
+                        except StopAsyncIteration:
+                            break
                         if reopened:
                             # A stream reopened after a drop that delivers: resumed.
                             self.reconnects += 1
                             reopened = False
                         failures = 0
-                        self._take_all((event,))
-                        if received is not None:
-                            self._take_all(received())
+                        self._take_all(batch)
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
@@ -273,8 +291,14 @@ class Recorder:
         server = item = -1
         alias = ""
         taken = False
+        by_class = _RECORDED_BY_CLASS
         for event in events:
-            recorded_as = _RECORDED.get(event.__class__.__name__)
+            try:
+                recorded_as = by_class[event.__class__]
+            except KeyError:
+                recorded_as = by_class[event.__class__] = _RECORDED.get(
+                    event.__class__.__name__
+                )
             if recorded_as is None and event.__class__.__name__ == "ReplayGap":
                 self.last_sequence = last
                 self._gap(event)
