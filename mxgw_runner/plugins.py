@@ -93,6 +93,22 @@ def load_plugin(pm: pluggy.PluginManager, module_name: str) -> None:
         raise PluginError(f"plugin {module_name!r} could not be registered: {exc}") from exc
 
 
+def _hook_list(impl: pluggy.HookImpl, hook: str, what: str) -> Sequence[Any]:
+    """What one plugin's implementation of a list-returning ``hook`` returned (None: empty);
+    a failure, or anything but a list or tuple, is a :class:`PluginError` naming the plugin."""
+    try:
+        returned = impl.function()
+    except Exception as exc:
+        raise PluginError(
+            f"plugin {impl.plugin_name!r} failed in {hook}: {type(exc).__name__}: {exc}"
+        ) from exc
+    if returned is None:
+        return ()
+    if not isinstance(returned, list | tuple):
+        raise PluginError(f"plugin {impl.plugin_name!r}: {hook} must return {what}")
+    return returned
+
+
 def collect_step_types(pm: pluggy.PluginManager) -> StepRegistry:
     """Call every plugin's ``mxgw_register_steps`` and build the registry.
 
@@ -112,20 +128,7 @@ def collect_step_types(pm: pluggy.PluginManager) -> StepRegistry:
         ),
     )
     for impl in builtin_first:
-        try:
-            returned = impl.function()
-        except Exception as exc:
-            raise PluginError(
-                f"plugin {impl.plugin_name!r} failed in mxgw_register_steps: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
-        if returned is None:
-            continue
-        if not isinstance(returned, list | tuple):
-            raise PluginError(
-                f"plugin {impl.plugin_name!r}: mxgw_register_steps must return a list of StepType"
-            )
-        for step_type in returned:
+        for step_type in _hook_list(impl, "mxgw_register_steps", "a list of StepType"):
             if not isinstance(step_type, StepType):
                 raise PluginError(
                     f"plugin {impl.plugin_name!r}: mxgw_register_steps returned "
@@ -141,20 +144,7 @@ def collect_report_writers(pm: pluggy.PluginManager, builtin: Sequence[Any] = ()
     writers: list[Any] = list(builtin)
     owners = {writer.name: "built-in" for writer in writers}
     for impl in reversed(pm.hook.mxgw_report_writers.get_hookimpls()):
-        try:
-            returned = impl.function()
-        except Exception as exc:
-            raise PluginError(
-                f"plugin {impl.plugin_name!r} failed in mxgw_report_writers: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
-        if returned is None:
-            continue
-        if not isinstance(returned, list | tuple):
-            raise PluginError(
-                f"plugin {impl.plugin_name!r}: mxgw_report_writers must return a list of writers"
-            )
-        for writer in returned:
+        for writer in _hook_list(impl, "mxgw_report_writers", "a list of writers"):
             if not all(hasattr(writer, attr) for attr in ("name", "description", "write")):
                 raise PluginError(
                     f"plugin {impl.plugin_name!r}: mxgw_report_writers returned "
