@@ -10,6 +10,8 @@ interrupted (SIGINT), 143 terminated (SIGTERM).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -76,6 +78,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("interrupted")
         return EXIT_SIGINT
+    except BrokenPipeError:
+        # the reader went away (`mxgw-run --plan ... | head`): stop quietly, as mxgw-py does
+        _silence_stdout()
+        return EXIT_OK
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device so the interpreter's final flush cannot fail."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, sys.stdout.fileno())
+        finally:
+            os.close(null)
 
 
 def _report_writers(pm: Any) -> list[ReportWriter]:
