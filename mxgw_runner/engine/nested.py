@@ -29,8 +29,10 @@ _MISSING = object()
 _SEVERITY = (Outcome.ERROR, Outcome.INTERRUPTED, Outcome.FAILED)
 
 
-def nested_result(step: Step, number: str, status: Outcome = Outcome.PASSED) -> StepResult:
-    """The (empty) result of a nested step, numbered ``number``."""
+def step_result(
+    step: Step, status: Outcome, message: str | None = None, number: str = ""
+) -> StepResult:
+    """The (empty) result of a step: top-level, or nested and numbered ``number``."""
     return StepResult(
         index=step.index,
         kind=step.kind,
@@ -38,6 +40,7 @@ def nested_result(step: Step, number: str, status: Outcome = Outcome.PASSED) -> 
         line=step.line,
         file=step.location.file,
         status=status,
+        message=message,
         number=number,
     )
 
@@ -138,7 +141,7 @@ class NestedRunner:
         done = 0
         try:
             for step in steps:
-                result = nested_result(step, f"{prefix}.{step.index:02d}")
+                result = step_result(step, Outcome.PASSED, number=f"{prefix}.{step.index:02d}")
                 result.start = datetime.now(UTC)
                 try:
                     await run._execute(step, result, announce=True)
@@ -162,7 +165,7 @@ class NestedRunner:
                     break
         finally:
             for step in steps[done:]:
-                skipped = nested_result(step, f"{prefix}.{step.index:02d}", Outcome.SKIPPED)
+                skipped = step_result(step, Outcome.SKIPPED, number=f"{prefix}.{step.index:02d}")
                 skipped.message = "not run: an earlier step did not pass"
                 container.children.append(skipped)
 

@@ -21,7 +21,7 @@ from mxgw_runner.durations import DurationError, parse_duration
 from mxgw_runner.engine import cleanup as C
 from mxgw_runner.engine.cleanup import CleanupOutcome, CleanupStack
 from mxgw_runner.engine.context import NestedStop, RunContext
-from mxgw_runner.engine.nested import NestedRunner
+from mxgw_runner.engine.nested import NestedRunner, step_result
 from mxgw_runner.engine.outcomes import ExpectationFailed, describe_error, judge
 from mxgw_runner.engine.state import SessionState, StepUsageError
 from mxgw_runner.loader import ROW_TEMPLATE_STEPS, resolve_step_params
@@ -75,22 +75,8 @@ def skipped_scenario(
         message=reason,
     )
     for step in scenario.steps:
-        result.steps.append(_step_result(scenario, step, Outcome.SKIPPED, reason))
+        result.steps.append(step_result(step, Outcome.SKIPPED, reason))
     return result
-
-
-def _step_result(
-    scenario: Scenario, step: Step, status: Outcome, message: str | None
-) -> StepResult:
-    return StepResult(
-        index=step.index,
-        kind=step.kind,
-        name=step.title,
-        line=step.line,
-        file=step.location.file,
-        status=status,
-        message=message,
-    )
 
 
 class ScenarioRun:
@@ -164,7 +150,7 @@ class ScenarioRun:
         first = True
         for step in self.scenario.steps[recorded:]:
             status = Outcome.INTERRUPTED if first else Outcome.SKIPPED
-            self.result.steps.append(_step_result(self.scenario, step, status, reason))
+            self.result.steps.append(step_result(step, status, reason))
             first = False
 
     def _final_status(self) -> Outcome:
@@ -220,14 +206,12 @@ class ScenarioRun:
                 done += 1
             self.result.message = reason
         for step in steps[done:]:
-            skipped = _step_result(
-                scenario, step, Outcome.SKIPPED, "not run: an earlier step did not pass"
-            )
+            skipped = step_result(step, Outcome.SKIPPED, "not run: an earlier step did not pass")
             self.result.steps.append(skipped)
 
     async def _run_step(self, step: Step) -> bool:
         """Run one step and record its result; False if the scenario must stop."""
-        result = _step_result(self.scenario, step, Outcome.PASSED, None)
+        result = step_result(step, Outcome.PASSED)
         result.start = _now()
         self._current = result
         await self._execute(step, result, announce=True)
