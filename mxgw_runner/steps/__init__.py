@@ -44,6 +44,20 @@ _ONE_KIND_MESSAGE = "needs exactly one of " + ", ".join(EVENT_KIND_KEYS)
 
 _SAVE = {**_ref("identifier"), "description": "Save the observed value into this variable."}
 
+#: The rows of ``for-each`` and ``check-items``: a list or a CSV file, bound to ``as:``.
+_ROWS: dict[str, Any] = {
+    "items": {
+        "anyOf": [{"type": "array"}, _ref("var-ref")],
+        "description": "Rows: scalars or mappings (${row.column}).",
+    },
+    "csv": {"type": "string", "minLength": 1, "description": "CSV file with a header row."},
+    "as": _ref("identifier"),
+}
+_ONE_ROW_SOURCE: dict[str, Any] = {
+    "oneOf": [{"required": ["items"]}, {"required": ["csv"]}],
+    "errorMessage": "needs exactly one of items, csv",
+}
+
 BUILTIN_STEPS: tuple[StepType, ...] = (
     StepType(
         "open-session",
@@ -227,24 +241,8 @@ BUILTIN_STEPS: tuple[StepType, ...] = (
     StepType(
         "for-each",
         {
-            **_obj(
-                {
-                    "items": {
-                        "anyOf": [{"type": "array"}, _ref("var-ref")],
-                        "description": "Rows: scalars or mappings (${row.column}).",
-                    },
-                    "csv": {
-                        "type": "string",
-                        "minLength": 1,
-                        "description": "CSV file with a header row.",
-                    },
-                    "as": _ref("identifier"),
-                    "steps": _ref("steps"),
-                },
-                ["steps"],
-            ),
-            "oneOf": [{"required": ["items"]}, {"required": ["csv"]}],
-            "errorMessage": "needs exactly one of items, csv",
+            **_obj({**_ROWS, "steps": _ref("steps")}, ["steps"]),
+            **_ONE_ROW_SOURCE,
         },
         description="Run nested steps once per row of items: or csv:, binding as: (default row).",
         nested="steps",
@@ -278,16 +276,7 @@ BUILTIN_STEPS: tuple[StepType, ...] = (
         {
             **_obj(
                 {
-                    "items": {
-                        "anyOf": [{"type": "array"}, _ref("var-ref")],
-                        "description": "Rows: scalars or mappings (${row.column}).",
-                    },
-                    "csv": {
-                        "type": "string",
-                        "minLength": 1,
-                        "description": "CSV file with a header row.",
-                    },
-                    "as": _ref("identifier"),
+                    **_ROWS,
                     "item": {
                         "type": "string",
                         "minLength": 1,
@@ -309,8 +298,7 @@ BUILTIN_STEPS: tuple[StepType, ...] = (
                 },
                 ["item"],
             ),
-            "oneOf": [{"required": ["items"]}, {"required": ["csv"]}],
-            "errorMessage": "needs exactly one of items, csv",
+            **_ONE_ROW_SOURCE,
         },
         description="Bulk checklist: add, advise and check the first data change of each "
         "row's item in a few round trips; each item is a check.",
