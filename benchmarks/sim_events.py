@@ -95,6 +95,7 @@ async def sim_rate(
     batches: bool,
     cpu: list[float] | None = None,
     pid: int | None = None,
+    batch_size: int = 512,
 ) -> float:
     """Events/s one client receives from the simulator over one stream."""
     writes = max(1, events // (fanout + 1))
@@ -104,7 +105,7 @@ async def sim_rate(
         sid, handle, item = await _prepare(stub, fanout)
         if batches:
             call: Any = ext_grpc.MxGatewayExtensionsStub(channel).StreamEventBatches(
-                ext.StreamEventBatchesRequest(session_id=sid, max_batch_size=512)
+                ext.StreamEventBatchesRequest(session_id=sid, max_batch_size=batch_size)
             )
         else:
             call = stub.StreamEvents(pb.StreamEventsRequest(session_id=sid))

@@ -26,19 +26,23 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from itertools import repeat
 
 import grpc
 
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
 from mxgw_sim.wire import (
-    SEQUENCE_FIELDS,
     AnyEvent,
+    WireEvent,
     as_message,
+    change_events,
     is_gap,
-    sequence_field,
     sequence_of,
     timestamp_field,
 )
+
+#: What the ring and a subscriber hold: generated messages and stamped wire events.
+StoredEvent = pb.MxEvent | WireEvent
 
 DEFAULT_RING_SIZE = 1024
 DEFAULT_RING_SECONDS = 300.0
@@ -90,12 +94,15 @@ class Subscription:
     def __init__(
         self,
         hub: EventHub,
-        initial: list[AnyEvent],
+        initial: list[StoredEvent],
         gone: Callable[[], bool] | None = None,
     ) -> None:
         self._hub = hub
         self._gone = gone
-        self._buffer: deque[AnyEvent] = deque(initial)
+        #: The queue: a list read from ``_head`` on (taking a batch is one slice, and the
+        #: list is compacted once the read part outgrows the rest).
+        self._buffer: list[StoredEvent] = initial
+        self._head = 0
         self._wake = asyncio.Event()
         self._ended: StreamEnded | None = None
         if initial:
@@ -104,7 +111,7 @@ class Subscription:
     @property
     def backlog(self) -> int:
         """Events queued for this subscriber and not yet taken."""
-        return len(self._buffer)
+        return len(self._buffer) - self._head
 
     @property
     def gone(self) -> bool:
@@ -116,14 +123,14 @@ class Subscription:
         """Why the hub ended this stream, or ``None`` while it is live."""
         return self._ended
 
-    def _push_many(self, events: list[AnyEvent]) -> bool:
+    def _push_many(self, events: list[StoredEvent]) -> bool:
         """Queue ``events`` with one wake-up; returns False on overflow.
 
         On overflow the events that still fit are queued, as one-at-a-time pushes would;
         the stream ends anyway, so none of them is sent.
         """
         buffer = self._buffer
-        room = self._hub.queue_limit - len(buffer)
+        room = self._hub.queue_limit - (len(buffer) - self._head)
         if room >= len(events):
             buffer.extend(events)
             self._wake.set()
@@ -138,7 +145,7 @@ class Subscription:
             self._ended = reason
         self._wake.set()
 
-    async def next_batch(self, max_events: int, max_delay: float = 0.0) -> list[AnyEvent]:
+    async def next_batch(self, max_events: int, max_delay: float = 0.0) -> list[StoredEvent]:
         """Wait for at least one event and take up to ``max_events`` of them (as published:
         messages, or wire events, which :func:`~mxgw_sim.wire.as_message` turns into one).
 
@@ -148,13 +155,13 @@ class Subscription:
         while True:
             if self._ended is not None:
                 raise self._ended
-            if self._buffer:
+            if self.backlog:
                 break
             self._wake.clear()
             await self._wake.wait()
-        if max_delay > 0 and len(self._buffer) < max_events:
+        if max_delay > 0 and self.backlog < max_events:
             deadline = time.monotonic() + max_delay
-            while len(self._buffer) < max_events and self._ended is None:
+            while self.backlog < max_events and self._ended is None:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
@@ -163,12 +170,17 @@ class Subscription:
                     await asyncio.wait_for(self._wake.wait(), remaining)
                 except TimeoutError:
                     break
-        buffer = self._buffer
-        if len(buffer) <= max_events:
-            batch = list(buffer)
-            buffer.clear()
+        buffer, head = self._buffer, self._head
+        end = head + max_events
+        if end >= len(buffer):
+            batch = buffer[head:] if head else buffer
+            self._buffer, self._head = [], 0
         else:
-            batch = [buffer.popleft() for _ in range(max_events)]
+            batch = buffer[head:end]
+            if end > 4096 and end * 2 > len(buffer):
+                del buffer[:end]
+                end = 0
+            self._head = end
         self._hub._delivered(batch)
         return batch
 
@@ -194,7 +206,7 @@ class EventHub:
         self.queue_limit = queue_limit
         self.on_overflow = on_overflow
         self._clock = clock
-        self._ring: deque[tuple[float, AnyEvent]] = deque()
+        self._ring: deque[tuple[float, StoredEvent]] = deque(maxlen=ring_size)
         self._last_sequence = 0
         self._delivered_upto = 0
         self._subscriber: Subscription | None = None
@@ -238,38 +250,30 @@ class EventHub:
         now = self._clock()
         seconds, nanos = divmod(time.time_ns(), 1_000_000_000)
         received = timestamp_field(11, seconds, nanos)
-        join = b"".join
-        stamped: list[AnyEvent] = []
-        append = stamped.append
+        stamped: list[StoredEvent] = []
         last = self._last_sequence
         for event in events:
             if type(event) is tuple:
-                if len(event) == 4:  # numbered by the pump: add field 11 and finish
-                    sequence, head, stamp, tail = event
-                    if sequence < 0x4000:
-                        field = SEQUENCE_FIELDS[sequence]
-                    elif sequence < 0x200000:  # the varint of field 8, inlined
-                        low, middle = sequence & 0x7F | 0x80, sequence >> 7 & 0x7F | 0x80
-                        field = bytes((0x40, low, middle, sequence >> 14))
-                    else:
-                        field = sequence_field(sequence)
-                    event = (sequence, join((head, field, stamp, received, tail)))
+                if len(event) == 4:  # a numbered change: all its events in one go
+                    finished = change_events(event, received)
+                    stamped.extend(finished)
+                    sequence = finished[-1][0]
                 else:
                     sequence = event[0]
+                    stamped.append(event)
             else:
                 if not event.HasField("gateway_receive_timestamp"):  # type: ignore[union-attr]
                     stamp_message = event.gateway_receive_timestamp  # type: ignore[union-attr]
                     stamp_message.seconds = seconds
                     stamp_message.nanos = nanos
                 sequence = event.worker_sequence  # type: ignore[union-attr]
+                stamped.append(event)  # type: ignore[arg-type]
             if sequence > last:
                 last = sequence
-            append(event)
         self._last_sequence = last
-        ring = self._ring
-        # Only the newest ring_size events can stay in the ring.
+        # The ring keeps at most ring_size events (its deque drops the oldest).
         kept = stamped if len(stamped) <= self.ring_size else stamped[-self.ring_size :]
-        ring.extend([(now, event) for event in kept])
+        self._ring.extend(zip(repeat(now), kept))
         self._trim(now)
         sub = self._subscriber
         if sub is not None and not sub._push_many(stamped):
@@ -289,8 +293,6 @@ class EventHub:
     def _trim(self, now: float | None = None) -> None:
         now = self._clock() if now is None else now
         ring = self._ring
-        while len(ring) > self.ring_size:
-            ring.popleft()
         horizon = now - self.ring_seconds
         while ring and ring[0][0] < horizon:
             ring.popleft()
@@ -309,7 +311,7 @@ class EventHub:
                 raise SubscriberExists("the session already has an event stream")
             self.end_stream(StreamEnded("replaced by a new stream", grpc.StatusCode.CANCELLED))
         self._trim()
-        initial: list[AnyEvent] = []
+        initial: list[StoredEvent] = []
         if after_sequence == 0:
             start = self._delivered_upto
         else:
@@ -328,7 +330,7 @@ class EventHub:
             self._subscriber = None
             self.detached_at = self._clock()
 
-    def _delivered(self, batch: list[AnyEvent]) -> None:
+    def _delivered(self, batch: list[StoredEvent]) -> None:
         for event in reversed(batch):
             if not is_gap(event):
                 self._delivered_upto = max(self._delivered_upto, sequence_of(event))

@@ -24,12 +24,12 @@ from mxgateway.generated import mxgw_extensions_pb2 as ext
 from mxgw_sim import __version__
 from mxgw_sim.auth import AuthInterceptor, KeyStore
 from mxgw_sim.control import ControlServicer, GalaxyAdapter
-from mxgw_sim.events import StreamEnded, SubscriberExists, Subscription
+from mxgw_sim.events import StoredEvent, StreamEnded, SubscriberExists, Subscription
 from mxgw_sim.generated import mxgw_sim_control_pb2 as cpb
 from mxgw_sim.generated import mxgw_sim_control_pb2_grpc as cpb_grpc
 from mxgw_sim.sessions import Session, SessionError, SessionManager, SessionSettings
 from mxgw_sim.tls import server_credentials
-from mxgw_sim.wire import AnyEvent, as_message, encode_event_batch
+from mxgw_sim.wire import as_message, encode_event_batch
 from mxgw_sim.worker_host import HostSettings
 
 log = logging.getLogger("mxgw_sim.server")
@@ -73,7 +73,7 @@ async def _stream(
     after: int,
     max_batch: int,
     max_delay: float,
-) -> AsyncGenerator[list[AnyEvent], None]:
+) -> AsyncGenerator[list[StoredEvent], None]:
     """Attach the session's one subscriber and yield event batches until the stream ends."""
     try:
         session: Session = manager.get(session_id)

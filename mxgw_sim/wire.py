@@ -8,32 +8,36 @@ event, the tag of field 1, the event's length and the event's own serialization:
 every event into) an ``MxEventBatch`` message. The result is byte for byte what
 ``MxEventBatch(events=events).SerializeToString()`` produces.
 
-A data change is kept as bytes from the moment it is made (:data:`NumberedEvent`, then
-:data:`WireEvent`): the parts of the event shared by every item advising the changed
-attribute are serialized once, and each item's event is those parts joined with its
-handles, its worker_sequence and the two stamps, in field-number order, so again exactly
-what the generated classes would write.
+A data change is kept as bytes from the moment it is made (one :data:`NumberedChange` per
+attribute change, then a :data:`WireEvent` per event): the parts of the event shared by
+every item advising the changed attribute are serialized once, and each item's event is
+those parts joined with its handles, its worker_sequence and the two stamps, in
+field-number order, so again exactly what the generated classes would write.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
+from itertools import chain, repeat
+from operator import itemgetter
 
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
 
 __all__ = [
     "SEQUENCE_FIELDS",
     "AnyEvent",
-    "NumberedEvent",
+    "NumberedChange",
     "WireEvent",
     "as_message",
+    "change_events",
+    "change_messages",
     "encode_event_batch",
     "int32_field",
     "is_gap",
+    "messages",
     "sequence_field",
     "sequence_of",
-    "stamp_wire",
     "timestamp_field",
     "varint",
     "wire_bytes",
@@ -84,14 +88,16 @@ def timestamp_field(number: int, seconds: int, nanos: int) -> bytes:
     return varint(number << 3 | 2) + varint(len(body)) + body
 
 
-#: A data change numbered by the pump: (worker_sequence, fields 1-7 (family to statuses,
-#: handles included), field 9 (the worker timestamp), the fields after 11 (the body)).
-NumberedEvent = tuple[int, bytes, bytes, bytes]
+#: The data changes of one attribute change, numbered by the pump: (the first event's
+#: worker_sequence, each event's fields 1-7 (family to statuses, handles included), field 9
+#: (the worker timestamp, one for the pass), the fields after 11 (shared by the group)).
+#: One tuple per change, not per event: the hub finishes the group's events in one go.
+NumberedChange = tuple[int, list[bytes], bytes, bytes]
 #: A data change the hub has stamped: (worker_sequence, the whole event's bytes).
 WireEvent = tuple[int, bytes]
 #: What flows from a worker to a stream: generated messages, or data changes as bytes
-#: (plain tuples: cheaper to make than any object, one per event).
-AnyEvent = pb.MxEvent | NumberedEvent | WireEvent
+#: (plain tuples: cheaper to make than any object).
+AnyEvent = pb.MxEvent | NumberedChange | WireEvent
 
 
 def sequence_field(sequence: int) -> bytes:
@@ -104,26 +110,62 @@ def sequence_field(sequence: int) -> bytes:
 _SHORT_SEQUENCES = 1 << 14
 #: Field 8 for the sequences with a varint of one or two bytes, made once.
 SEQUENCE_FIELDS = [b"\x40" + varint(n) for n in range(_SHORT_SEQUENCES)]
+#: Field 8's tag and the first two bytes of the varint of a sequence of 2**14 or more, by
+#: the sequence's low 14 bits (the rest of the varint is ``varint(sequence >> 14)``).
+_LONG_SEQUENCE_HEADS = [
+    bytes((0x40, n & 0x7F | 0x80, n >> 7 & 0x7F | 0x80)) for n in range(_SHORT_SEQUENCES)
+]
 
 
-def stamp_wire(event: NumberedEvent, received: bytes) -> WireEvent:
-    """The hub's part: ``event`` completed with ``received`` (field 11 on the wire)."""
-    sequence, head, stamp, tail = event
-    return (sequence, b"".join((head, b"\x40", varint(sequence), stamp, received, tail)))
+def change_events(change: NumberedChange, received: bytes) -> list[WireEvent]:
+    """The hub's part: each event of ``change`` completed with its worker_sequence and
+    ``received`` (field 11), in field-number order.
+
+    The loops run in C (``map``/``zip`` over slices of the prepared sequence fields): each
+    run of sequences sharing the varint's upper part is one join per event and no bytecode.
+    """
+    first, heads, stamp, tail = change
+    suffix = stamp + received + tail
+    count = len(heads)
+    join = b"".join
+    if first + count <= _SHORT_SEQUENCES:  # the common case before 16,384 events
+        texts = map(join, zip(heads, SEQUENCE_FIELDS[first : first + count], repeat(suffix)))
+        return list(zip(range(first, first + count), texts, strict=True))
+    out: list[WireEvent] = []
+    done = 0
+    while done < count:
+        sequence = first + done
+        if sequence < _SHORT_SEQUENCES:
+            run = min(count - done, _SHORT_SEQUENCES - sequence)
+            fields = SEQUENCE_FIELDS[sequence : sequence + run]
+            after = suffix
+        else:
+            low = sequence & (_SHORT_SEQUENCES - 1)
+            run = min(count - done, _SHORT_SEQUENCES - low)
+            fields = _LONG_SEQUENCE_HEADS[low : low + run]
+            after = varint(sequence >> 14) + suffix
+        texts = map(join, zip(heads[done : done + run], fields, repeat(after)))
+        out.extend(zip(range(sequence, sequence + run), texts, strict=True))
+        done += run
+    return out
 
 
-def wire_bytes(event: NumberedEvent | WireEvent) -> bytes:
-    """The serialized event (a numbered one without its receive timestamp)."""
-    if len(event) == 2:
-        return event[1]
-    sequence, head, stamp, tail = event
-    return b"".join((head, sequence_field(sequence), stamp, tail))
+def change_messages(change: NumberedChange) -> list[pb.MxEvent]:
+    """The events of ``change`` as generated messages (no receive timestamp yet)."""
+    return [pb.MxEvent.FromString(data) for _, data in change_events(change, b"")]
+
+
+def wire_bytes(event: WireEvent) -> bytes:
+    """The serialized event."""
+    return event[1]
 
 
 def sequence_of(event: AnyEvent) -> int:
-    """The worker_sequence of any event."""
+    """The worker_sequence of any event; of a numbered change, its last event's."""
     if type(event) is tuple:
-        return int(event[0])
+        if len(event) == 2:
+            return int(event[0])
+        return int(event[0]) + len(event[1]) - 1
     return int(event.worker_sequence)  # type: ignore[union-attr]
 
 
@@ -132,11 +174,20 @@ def is_gap(event: AnyEvent) -> bool:
     return type(event) is not tuple and event.HasField("replay_gap")  # type: ignore[union-attr]
 
 
-def as_message(event: AnyEvent) -> pb.MxEvent:
+def as_message(event: pb.MxEvent | WireEvent) -> pb.MxEvent:
     """``event`` as a generated message (a new one for a wire event)."""
     if type(event) is tuple:
-        return pb.MxEvent.FromString(wire_bytes(event))
+        return pb.MxEvent.FromString(event[1])
     return event  # type: ignore[return-value]
+
+
+def messages(events: Iterable[AnyEvent]) -> Iterator[pb.MxEvent]:
+    """``events`` as generated messages, one per event (a numbered change gives several)."""
+    for event in events:
+        if type(event) is tuple and len(event) == 4:
+            yield from change_messages(event)
+        else:
+            yield as_message(event)  # type: ignore[arg-type]
 
 
 #: tag + length prefix of an event inside a batch, by event length (events are short).
@@ -148,18 +199,28 @@ def _long_prefix(length: int) -> bytes:
     return bytes((_EVENTS_TAG,)) + varint(length)
 
 
-def encode_event_batch(events: Iterable[AnyEvent]) -> bytes:
+_SECOND = itemgetter(1)
+
+
+def encode_event_batch(events: Sequence[pb.MxEvent | WireEvent]) -> bytes:
     """The serialized ``MxEventBatch`` carrying ``events`` (messages serialized once, wire
-    events as they are)."""
-    prefixes = _PREFIXES
+    events as they are).
+
+    A batch of wire events only (the usual case) is framed in C: the events' bytes, their
+    lengths and length prefixes are taken with ``map``, and one join writes the batch.
+    """
+    try:
+        texts = list(map(_SECOND, events))  # type: ignore[arg-type]  # a message is not subscriptable: TypeError
+        prefixes = map(_PREFIXES.__getitem__, map(len, texts))  # a long event: IndexError
+        framed = zip(prefixes, texts, strict=True)
+        return b"".join(chain.from_iterable(framed))
+    except (TypeError, IndexError):
+        pass
     parts: list[bytes] = []
     append = parts.append
     for event in events:
-        if type(event) is tuple:
-            data = event[1] if len(event) == 2 else wire_bytes(event)
-        else:
-            data = event.SerializeToString()  # type: ignore[union-attr]
+        data = event[1] if type(event) is tuple else event.SerializeToString()  # type: ignore[union-attr]
         size = len(data)
-        append(prefixes[size] if size < 16_384 else _long_prefix(size))
+        append(_PREFIXES[size] if size < 16_384 else _long_prefix(size))
         append(data)
     return b"".join(parts)

@@ -6,9 +6,10 @@ when a latency fault delays delivery. The task takes every event that is due in 
 one wake-up, one clock reading and one worker timestamp for the whole pass, and the pass's
 events go to the batch sink as one list (or to the single-event sink one by one).
 
-Data changes come as bytes (:meth:`EventPump.put_change`) and leave as
-:data:`~mxgw_sim.wire.NumberedEvent` tuples; the batch sink gets them as they are, the
-single-event sink as generated messages.
+Data changes come as bytes (:meth:`EventPump.put_change`) and leave as one
+:data:`~mxgw_sim.wire.NumberedChange` per attribute change (its first sequence number, not a
+tuple per event); the batch sink gets them as they are, the single-event sink as generated
+messages.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Callable
 
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
 from mxgw_sim.galaxy.runtime import GalaxyRuntime
-from mxgw_sim.wire import AnyEvent, as_message, sequence_of, timestamp_field
+from mxgw_sim.wire import AnyEvent, messages, sequence_of, timestamp_field
 
 __all__ = ["BatchSink", "EventPump", "EventSink"]
 
@@ -105,13 +106,14 @@ class EventPump:
             chunks = [queue.popleft()[1]]
             while queue and queue[0][0] <= now:
                 chunks.append(queue.popleft()[1])
+            before = self.sequence
             batch = self._number(chunks)
-            self._queued -= len(batch)
+            self._queued -= self.sequence - before
             self._deliver(batch)
 
     def _number(self, chunks: list[Chunk]) -> list[AnyEvent]:
         """The chunks' events in order, each with its worker_sequence and this pass's
-        worker timestamp."""
+        worker timestamp (a data change chunk as one numbered change)."""
         when = self._runtime.now()
         seconds = math.floor(when)
         nanos = min(round((when - seconds) * 1e9), 999_999_999)
@@ -130,9 +132,8 @@ class EventPump:
                     append(event)
             else:
                 heads, tail = chunk
-                for head in heads:
-                    sequence += 1
-                    append((sequence, head, wire, tail))
+                append((sequence + 1, heads, wire, tail))
+                sequence += len(heads)
         self.sequence = sequence
         return batch
 
@@ -142,15 +143,11 @@ class EventPump:
             try:
                 sink(batch)
             except Exception:  # a failing sink must not stop delivery
-                _log.exception(
-                    "event sink failed on events %d..%d",
-                    sequence_of(batch[0]),
-                    sequence_of(batch[-1]),
-                )
+                _log.exception("event sink failed on events up to %d", sequence_of(batch[-1]))
             return
-        for event in batch:
+        for event in messages(batch):
             try:
-                self._sink(as_message(event))
+                self._sink(event)
             except Exception:  # a failing sink must not stop delivery
                 _log.exception("event sink failed on event %d", sequence_of(event))
 

@@ -15,7 +15,7 @@ import secrets
 from typing import Any
 
 from mxgateway.generated import mxaccess_worker_pb2 as wpb
-from mxgw_sim.wire import AnyEvent, as_message, sequence_of
+from mxgw_sim.wire import AnyEvent, messages, sequence_of
 from mxgw_sim.worker_host.adapter import attach_batch_sink, attach_event_sink, worker_counts
 from mxgw_sim.worker_host.base import (
     BatchSink,
@@ -66,8 +66,8 @@ class InProcessWorkerHost(WorkerHost):
             if self.on_events is not None:
                 self.on_events(batch)
             else:
-                for event in batch:
-                    self.on_event(as_message(event))
+                for event in messages(batch):
+                    self.on_event(event)
 
         attach_batch_sink(self.worker, events)
         self._task = asyncio.create_task(endpoint.run(self._inbox.get))

@@ -25,7 +25,13 @@ from mxgw_sim.galaxy.coerce import encode
 from mxgw_sim.galaxy.live import utc_timestamp
 from mxgw_sim.galaxy.outcomes import DETAIL_NOT_DEPLOYED
 from mxgw_sim.testing import USER_KEY
-from mxgw_sim.wire import encode_event_batch, int32_field, sequence_field, timestamp_field
+from mxgw_sim.wire import (
+    encode_event_batch,
+    int32_field,
+    sequence_field,
+    timestamp_field,
+    varint,
+)
 from mxgw_sim.worker.replies import ok_status, status
 
 AUTH = (("authorization", f"Bearer {USER_KEY}"),)
@@ -173,23 +179,57 @@ async def test_fanned_out_data_changes_equal_events_built_field_by_field() -> No
     assert len(harness.of(items[3], DATA)) == 1  # another attribute: its initial value only
 
 
-def test_wire_events_of_any_sequence_parse_to_the_right_event() -> None:
-    """The hub writes field 8 three ways (table, inline, general): each as generated."""
-    hub = EventHub(ring_size=16, queue_limit=100)
-    head = int32_field(1, DATA) + int32_field(3, 7)
+def test_numbered_changes_of_any_sequence_parse_to_the_right_events() -> None:
+    """The hub writes field 8 of a whole change at once (from the table below 2**14, from
+    the low bits and the rest above it): every event as generated, also for changes that
+    cross a varint length or the table's wrap-around."""
+    hub = EventHub(ring_size=1_000, queue_limit=1_000)
     stamp = timestamp_field(9, 1_772_323_200, 5)
     body = b"\xa2\x01\x00"  # on_data_change
-    sequences = [1, 127, 128, 16_383, 16_384, 2**21 - 1, 2**21, 2**40]
-    hub.publish_many([(n, head, stamp, body) for n in sequences])
-    for sequence in sequences:
-        (event,) = hub.drain(1)
-        expected = pb.MxEvent(family=DATA, item_handle=7, worker_sequence=sequence)
+    firsts = [1, 126, 16_380, 3 * 16_384 - 2, 2**21 - 3, 2**28 - 2, 2**40 - 1]
+    changes = []
+    for first in firsts:
+        # items whose handles differ in length: the heads of one change need not be equal
+        heads = [int32_field(1, DATA) + int32_field(3, item) for item in (7, 300, 70_000, 1)]
+        changes.append((first, heads, stamp, body))
+    hub.publish_many(changes)
+    expected_sequences = [first + n for first in firsts for n in range(4)]
+    assert hub.last_sequence == expected_sequences[-1]
+    drained = hub.drain(0)
+    assert [event.worker_sequence for event in drained] == expected_sequences
+    for number, event in enumerate(drained):
+        expected = pb.MxEvent(
+            family=DATA,
+            item_handle=(7, 300, 70_000, 1)[number % 4],
+            worker_sequence=expected_sequences[number],
+        )
         expected.worker_timestamp.seconds = 1_772_323_200
         expected.worker_timestamp.nanos = 5
         expected.gateway_receive_timestamp.CopyFrom(event.gateway_receive_timestamp)
         expected.on_data_change.SetInParent()
-        assert event == expected
+        assert event.SerializeToString() == expected.SerializeToString()
+    for sequence in [1, 127, 128, 16_383, 16_384, 2**21 - 1, 2**21, 2**40]:
         assert sequence_field(sequence) == pb.MxEvent(worker_sequence=sequence).SerializeToString()
+
+
+async def test_batches_of_wire_events_encode_as_generated() -> None:
+    """The framed-in-C path (wire events only), a long wire event and a batch mixing
+    wire events and messages all give what ``MxEventBatch`` serializes to."""
+    hub = EventHub(ring_size=100, queue_limit=100)
+    sub = hub.attach(0)
+    head = int32_field(1, DATA) + int32_field(3, 7)
+    stamp = timestamp_field(9, 1_772_323_200, 5)
+    long_tail = b"\x6a" + varint(20_000) + b"x" * 20_000 + b"\xa2\x01\x00"  # raw_status
+    hub.publish_many([(1, [head] * 3, stamp, b"\xa2\x01\x00"), (4, [head], stamp, long_tail)])
+    message = _every_kind()[2]
+    message.worker_sequence = 5
+    hub.publish(message)
+    batch = await sub.next_batch(10)
+    assert len(batch) == 5
+    messages = [pb.MxEvent.FromString(e[1]) if type(e) is tuple else e for e in batch]
+    for part in (batch[:3], batch[:4], batch):
+        expected = ext.MxEventBatch(events=messages[: len(part)]).SerializeToString()
+        assert encode_event_batch(part) == expected
 
 
 async def test_publishing_a_list_equals_publishing_one_by_one() -> None:
