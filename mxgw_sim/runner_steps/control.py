@@ -15,13 +15,14 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
 
 import grpc
 
 from mxgateway import ClientOptions, GatewayClient, MxGatewayError, create_channel
+from mxgateway._auth import bearer_metadata
 from mxgw_runner.engine.state import StepUsageError
 from mxgw_runner.steptypes import StepContext
 from mxgw_sim.generated import mxgw_sim_control_pb2 as cpb
@@ -105,8 +106,7 @@ class Control:
         self._own_client: GatewayClient | None = None
         self._channel: grpc.aio.Channel | None = None
         self._stub: Any = None
-        key = target.options.api_key
-        self._metadata = (("authorization", f"Bearer {key}"),) if key else None
+        self._metadata = bearer_metadata(target.options.api_key)
 
     async def __aenter__(self) -> Control:
         self._channel = create_channel(self.target.options)
@@ -130,16 +130,8 @@ class Control:
         if self._run_client is not None and not self.target.separate:
             return self._run_client
         if self._own_client is None:
-            options = self.target.options
-            self._own_client = await GatewayClient.connect(
-                endpoint=options.endpoint,
-                api_key=options.api_key,
-                plaintext=options.plaintext,
-                ca_file=options.ca_file,
-                server_name_override=options.server_name_override,
-                connect_timeout=timeout,
-                wait_for_ready=False,
-            )
+            options = replace(self.target.options, connect_timeout=timeout, wait_for_ready=False)
+            self._own_client = await GatewayClient.connect(options=options)
         return self._own_client
 
     async def call(
