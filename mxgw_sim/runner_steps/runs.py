@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from google.protobuf.duration_pb2 import Duration
@@ -54,31 +55,36 @@ def _duration(seconds: float) -> Duration:
     return duration
 
 
-async def _open(ctx: StepContext) -> tuple[ControlTarget, Any]:
+@dataclass(frozen=True)
+class _Sim:
+    """The simulator a step works on: its control service, and the run's own gateway client
+    (None when the step names a ``control:`` block of its own)."""
+
+    ctx: StepContext
+    target: ControlTarget
+    run_client: Any
+
+    def control(self) -> Control:
+        """A channel to the simulator's control service (``async with``)."""
+        return Control(self.target, self.run_client)
+
+    def push_undo(
+        self, action: str, target_name: str, method: str, request: Any, *, missing_ok: bool = False
+    ) -> None:
+        """Register an undo that makes one control call on the same simulator."""
+        timeout = self.ctx.timeout
+
+        async def undo() -> None:
+            async with self.control() as control:
+                await control.call(method, request, timeout, missing_ok=missing_ok)
+
+        self.ctx.push_cleanup(action, target_name, undo)
+
+
+async def _open(ctx: StepContext) -> _Sim:
     target = await resolve_target(ctx)
     run_client = None if target.separate else await ctx.client()
-    return target, run_client
-
-
-def _push(
-    ctx: StepContext,
-    action: str,
-    target_name: str,
-    target: ControlTarget,
-    run_client: Any,
-    method: str,
-    request: Any,
-    timeout: float,
-    *,
-    missing_ok: bool = False,
-) -> None:
-    """Register an undo that makes one control call on the same simulator."""
-
-    async def undo() -> None:
-        async with Control(target, run_client) as control:
-            await control.call(method, request, timeout, missing_ok=missing_ok)
-
-    ctx.push_cleanup(action, target_name, undo)
+    return _Sim(ctx, target, run_client)
 
 
 async def probe(control: Control, reference: str, timeout: float) -> pb.MxEvent:
@@ -125,17 +131,15 @@ async def run_set_value(ctx: StepContext) -> StepOutcome:
     request = cpb.SetValueRequest(reference=reference, value=value)
     if p.get("quality") is not None:
         request.quality = quality_code(p["quality"])
-    target, run_client = await _open(ctx)
-    async with Control(target, run_client) as control:
+    sim = await _open(ctx)
+    async with sim.control() as control:
         before = await probe(control, reference, ctx.timeout) if _restore(ctx) else None
         await control.call("SetValue", request, ctx.timeout)
     if before is not None:
         undo = cpb.SetValueRequest(reference=reference, value=before.value)
         if request.HasField("quality"):
             undo.quality = before.quality
-        _push(
-            ctx, "sim restore value", reference, target, run_client, "SetValue", undo, ctx.timeout
-        )
+        sim.push_undo("sim restore value", reference, "SetValue", undo)
     return StepOutcome(message=f"{reference} forced to {p['value']!r}")
 
 
@@ -143,24 +147,15 @@ async def run_set_quality(ctx: StepContext) -> StepOutcome:
     """Force an attribute's quality; cleanup puts back the quality it had."""
     reference = str(ctx.params["reference"])
     quality = quality_code(ctx.params["quality"])
-    target, run_client = await _open(ctx)
-    async with Control(target, run_client) as control:
+    sim = await _open(ctx)
+    async with sim.control() as control:
         before = await probe(control, reference, ctx.timeout) if _restore(ctx) else None
         await control.call(
             "SetQuality", cpb.SetQualityRequest(reference=reference, quality=quality), ctx.timeout
         )
     if before is not None:
         undo = cpb.SetQualityRequest(reference=reference, quality=before.quality)
-        _push(
-            ctx,
-            "sim restore quality",
-            reference,
-            target,
-            run_client,
-            "SetQuality",
-            undo,
-            ctx.timeout,
-        )
+        sim.push_undo("sim restore quality", reference, "SetQuality", undo)
     return StepOutcome(message=f"{reference} quality forced to {quality}")
 
 
@@ -168,21 +163,12 @@ async def run_set_scan(ctx: StepContext) -> StepOutcome:
     """Put an object on or off scan; cleanup puts it back the other way."""
     obj = str(ctx.params["object"])
     on_scan = str(ctx.params["state"]) == "on"
-    target, run_client = await _open(ctx)
-    async with Control(target, run_client) as control:
+    sim = await _open(ctx)
+    async with sim.control() as control:
         await control.call("SetScan", cpb.SetScanRequest(object=obj, on_scan=on_scan), ctx.timeout)
     if _restore(ctx):
         undo = cpb.SetScanRequest(object=obj, on_scan=not on_scan)
-        _push(
-            ctx,
-            f"sim scan {'off' if on_scan else 'on'}",
-            obj,
-            target,
-            run_client,
-            "SetScan",
-            undo,
-            ctx.timeout,
-        )
+        sim.push_undo(f"sim scan {'off' if on_scan else 'on'}", obj, "SetScan", undo)
     return StepOutcome(message=f"{obj} {'on' if on_scan else 'off'} scan")
 
 
@@ -192,25 +178,21 @@ async def run_latency(ctx: StepContext) -> StepOutcome:
     commands = _seconds(p.get("commands", 0))
     events = _seconds(p.get("events", 0))
     selected = session_id(ctx, p.get("session"), allow_all=True)
-    target, run_client = await _open(ctx)
+    sim = await _open(ctx)
     request = cpb.SetLatencyRequest(
         session_id=selected, command_latency=_duration(commands), event_latency=_duration(events)
     )
-    async with Control(target, run_client) as control:
+    async with sim.control() as control:
         reply = await control.call("SetLatency", request, ctx.timeout)
     if _restore(ctx):
         undo = cpb.SetLatencyRequest(
             session_id=selected, command_latency=_duration(0), event_latency=_duration(0)
         )
-        _push(
-            ctx,
+        sim.push_undo(
             "sim latency off",
             selected or "all sessions",
-            target,
-            run_client,
             "SetLatency",
             undo,
-            ctx.timeout,
             missing_ok=bool(selected),
         )
     scope = f"session {selected}" if selected else "every session"
@@ -231,8 +213,8 @@ def _simple(
 
     async def run(ctx: StepContext) -> StepOutcome:
         selected = session_id(ctx, ctx.params.get("session"), allow_all=allow_all)
-        target, run_client = await _open(ctx)
-        async with Control(target, run_client) as control:
+        sim = await _open(ctx)
+        async with sim.control() as control:
             reply = await control.call(method, build(ctx, selected), ctx.timeout)
         scope = f"session {selected}" if selected else "every session"
         return StepOutcome(message=f"{done} ({scope}, affected {reply.affected})")
@@ -259,21 +241,17 @@ async def run_drop_write_completions(ctx: StepContext) -> StepOutcome:
     """Writes apply but send no write completion; cleanup delivers them again."""
     enabled = bool(ctx.params.get("enabled", True))
     selected = session_id(ctx, ctx.params.get("session"), allow_all=True)
-    target, run_client = await _open(ctx)
+    sim = await _open(ctx)
     request = cpb.DropWriteCompletionsRequest(session_id=selected, enabled=enabled)
-    async with Control(target, run_client) as control:
+    async with sim.control() as control:
         await control.call("DropWriteCompletions", request, ctx.timeout)
     if enabled and _restore(ctx):
         undo = cpb.DropWriteCompletionsRequest(session_id=selected, enabled=False)
-        _push(
-            ctx,
+        sim.push_undo(
             "sim deliver write completions",
             selected or "all sessions",
-            target,
-            run_client,
             "DropWriteCompletions",
             undo,
-            ctx.timeout,
             missing_ok=bool(selected),
         )
     return StepOutcome(message="write completions " + ("dropped" if enabled else "delivered"))
@@ -281,7 +259,7 @@ async def run_drop_write_completions(ctx: StepContext) -> StepOutcome:
 
 async def run_reset(ctx: StepContext) -> StepOutcome:
     """Remove every injected fault and restore the galaxy's configured state."""
-    target, run_client = await _open(ctx)
-    async with Control(target, run_client) as control:
+    sim = await _open(ctx)
+    async with sim.control() as control:
         reply = await control.call("Reset", cpb.ResetRequest(), ctx.timeout)
     return StepOutcome(message=f"simulator reset ({reply.affected} attributes restored)")
