@@ -532,13 +532,22 @@ class _Run:
                 where = f" line {d.line}" if d.line else ""
                 self.at(doc, pointer, f"CSV file {written!r}{where}: {d.message}")
             return None
-        reader = csv.reader(io.StringIO(text))
+        # strict: a quote left open swallows the rest of the file into one cell otherwise
+        reader = csv.reader(io.StringIO(text), strict=True)
         try:
             header = next(reader, None)
             if not header or not any(h.strip() for h in header):
                 self.at(doc, pointer, f"CSV file {written!r} needs a header row naming its columns")
                 return None
             columns = [h.strip() for h in header]
+            if len(columns) == 1 and ";" in columns[0]:
+                self.at(
+                    doc,
+                    pointer,
+                    f"CSV file {written!r} line 1: one column named {columns[0]!r}; "
+                    "cells must be separated by commas, not semicolons",
+                )
+                return None
             dupes = sorted({c for c in columns if columns.count(c) > 1})
             if dupes:
                 self.at(doc, pointer, f"CSV file {written!r} repeats column(s) {', '.join(dupes)}")
@@ -562,7 +571,10 @@ class _Run:
                     return None
             return rows
         except csv.Error as exc:
-            self.at(doc, pointer, f"CSV file {written!r} line {reader.line_num}: {exc}")
+            message = str(exc)
+            if message == "unexpected end of data":
+                message = 'a quoted cell (") is still open at the end of the file'
+            self.at(doc, pointer, f"CSV file {written!r} line {reader.line_num}: {message}")
             return None
 
     def include(
