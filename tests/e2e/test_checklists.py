@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import textwrap
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,7 +20,7 @@ import pytest
 
 from mxgw_sim.testing import ADMIN_KEY, SimProcess, start_sim
 
-from .support import ROOT, LiveRun, run_cli, scenario_file, sim_args
+from .support import ROOT, CliResult, LiveRun, run_cli, scenario_file, sim_args
 
 REPORT_SCHEMA = json.loads((ROOT / "schemas" / "report.schema.json").read_text(encoding="utf-8"))
 PER_OBJECT = 100
@@ -72,6 +73,21 @@ def write_csv(path: Path, rows: list[tuple[str, int]]) -> Path:
         "tag,expected\n" + "".join(f"{tag},{value}\n" for tag, value in rows), encoding="utf-8"
     )
     return path
+
+
+def session_scenario(directory: Path, name: str, steps: str) -> Path:
+    """Write scenario ``name``: open a session, register, then ``steps`` (YAML list items)."""
+    body = textwrap.indent(textwrap.dedent(steps).strip("\n"), "  ")
+    text = f"steps:\n  - open-session: {{}}\n  - register: {{}}\n{body}\n"
+    return scenario_file(directory, name, text)
+
+
+def run_session_steps(
+    csim: SimProcess, tmp_path: Path, name: str, steps: str, *options: str | Path
+) -> CliResult:
+    """Run a :func:`session_scenario` against the checklist simulator, with a JSON report."""
+    path = session_scenario(tmp_path, name, steps)
+    return run_cli(path, *sim_args(csim), *options, report=tmp_path / "r.json")
 
 
 FOR_EACH_CSV = """
@@ -190,19 +206,12 @@ def test_include_runs_the_other_file_with_its_vars(csim: SimProcess, tmp_path: P
           - read: {item: "${tag}", value: "${expected}", save: seen}
         """,
     )
-    path = scenario_file(
-        tmp_path,
-        "main.yaml",
+    steps = """
+        - include: parts/read-one.yaml
+        - include: {file: parts/read-one.yaml, vars: {tag: Obj000.A005, expected: 12}}
+        - include: {file: parts/read-one.yaml, vars: {tag: Obj000.A006, expected: 0}}
         """
-        steps:
-          - open-session: {}
-          - register: {}
-          - include: parts/read-one.yaml
-          - include: {file: parts/read-one.yaml, vars: {tag: Obj000.A005, expected: 12}}
-          - include: {file: parts/read-one.yaml, vars: {tag: Obj000.A006, expected: 0}}
-        """,
-    )
-    result = run_cli(path, *sim_args(csim), report=tmp_path / "r.json")
+    result = run_session_steps(csim, tmp_path, "main.yaml", steps)
     assert result.code == 1, result.output
     first, second, third = result.steps()[2:5]
     assert first["status"] == second["status"] == "passed"
@@ -223,26 +232,17 @@ def test_bulk_checklist_of_500_items_fails_only_the_wrong_item(
     rows = list(plant[1][:500])
     rows[41] = (rows[41][0], -1)  # a wrong expectation
     write_csv(tmp_path / "tags.csv", rows)
-    path = scenario_file(
-        tmp_path,
-        "bulk.yaml",
+    steps = """
+        - check-items:
+            csv: tags.csv
+            item: "${row.tag}"
+            value: "${row.expected}"
+            quality: good
+            within: 10s
+        - read: Obj000.A000
         """
-        steps:
-          - open-session: {}
-          - register: {}
-          - check-items:
-              csv: tags.csv
-              item: "${row.tag}"
-              value: "${row.expected}"
-              quality: good
-              within: 10s
-          - read: Obj000.A000
-        """,
-    )
     junit = tmp_path / "r.xml"
-    result = run_cli(
-        path, *sim_args(csim), "-q", "--report-junit", junit, report=tmp_path / "r.json"
-    )
+    result = run_session_steps(csim, tmp_path, "bulk.yaml", steps, "-q", "--report-junit", junit)
     assert result.code == 1, result.output
     step = result.steps()[2]
     items = step["steps"]
@@ -266,25 +266,18 @@ def test_bulk_checklist_of_500_items_fails_only_the_wrong_item(
 def test_bulk_checklist_passes_and_an_unknown_item_fails_its_own_check(
     csim: SimProcess, tmp_path: Path
 ) -> None:
-    path = scenario_file(
-        tmp_path,
-        "bulk.yaml",
+    steps = """
+        - check-items:
+            items:
+              - {tag: Obj000.A000, name: first}
+              - {tag: No.Such.Item, name: missing}
+            item: "${row.tag}"
+            alias: "${row.name}"
+            quality: good
+            within: 2s
+        - read: {item: first, value: 7}
         """
-        steps:
-          - open-session: {}
-          - register: {}
-          - check-items:
-              items:
-                - {tag: Obj000.A000, name: first}
-                - {tag: No.Such.Item, name: missing}
-              item: "${row.tag}"
-              alias: "${row.name}"
-              quality: good
-              within: 2s
-          - read: {item: first, value: 7}
-        """,
-    )
-    result = run_cli(path, *sim_args(csim), report=tmp_path / "r.json")
+    result = run_session_steps(csim, tmp_path, "bulk.yaml", steps)
     assert result.code == 1, result.output
     first, missing = result.steps()[2]["steps"]
     assert first["status"] == "passed" and first["name"] == "[1/2] first (Obj000.A000)"
@@ -293,19 +286,12 @@ def test_bulk_checklist_passes_and_an_unknown_item_fails_its_own_check(
 
 
 def test_a_bad_bulk_row_is_a_located_scenario_error(csim: SimProcess, tmp_path: Path) -> None:
-    path = scenario_file(
-        tmp_path,
-        "bulk.yaml",
+    steps = """
+        - check-items:
+            items: [{tag: Obj000.A000}, {tag: Obj000.A000}]
+            item: "${row.tag}"
         """
-        steps:
-          - open-session: {}
-          - register: {}
-          - check-items:
-              items: [{tag: Obj000.A000}, {tag: Obj000.A000}]
-              item: "${row.tag}"
-        """,
-    )
-    result = run_cli(path, *sim_args(csim), report=tmp_path / "r.json")
+    result = run_session_steps(csim, tmp_path, "bulk.yaml", steps)
     assert result.code == 2, result.output
     assert "row 2 of 2: item 'Obj000.A000' is already row 1" in result.steps()[2]["message"]
 
@@ -313,23 +299,16 @@ def test_a_bad_bulk_row_is_a_located_scenario_error(csim: SimProcess, tmp_path: 
 def test_a_value_saved_in_a_pass_is_seen_by_later_passes_and_after_the_loop(
     csim: SimProcess, tmp_path: Path
 ) -> None:
-    path = scenario_file(
-        tmp_path,
-        "save.yaml",
+    steps = """
+        - for-each:
+            items: [Obj000.A003, Obj000.A004]
+            steps:
+              - add-item: "${row}"
+              - read: {item: "${row}", save: last}
+        - add-item: Obj000.A011
+        - read: {item: Obj000.A011, value: "${last}"}
         """
-        steps:
-          - open-session: {}
-          - register: {}
-          - for-each:
-              items: [Obj000.A003, Obj000.A004]
-              steps:
-                - add-item: "${row}"
-                - read: {item: "${row}", save: last}
-          - add-item: Obj000.A011
-          - read: {item: Obj000.A011, value: "${last}"}
-        """,
-    )
-    result = run_cli(path, *sim_args(csim), report=tmp_path / "r.json")
+    result = run_session_steps(csim, tmp_path, "save.yaml", steps)
     assert result.code == 1, result.output  # A011 is 18; the last pass saved A004's 11
     last = result.steps()[-1]
     assert last["status"] == "failed"
@@ -337,24 +316,17 @@ def test_a_value_saved_in_a_pass_is_seen_by_later_passes_and_after_the_loop(
 
 
 def test_a_pass_may_name_its_item_from_the_row(csim: SimProcess, tmp_path: Path) -> None:
-    path = scenario_file(
-        tmp_path,
-        "alias.yaml",
+    steps = """
+        - for-each:
+            items:
+              - {name: first, tag: Obj000.A000}
+              - {name: again, tag: Obj000.A000}
+              - {name: bad-name!, tag: Obj000.A001}
+            steps:
+              - add-item: {item: "${row.tag}", as: "${row.name}"}
+              - read: {item: "${row.name}", value: 7}
         """
-        steps:
-          - open-session: {}
-          - register: {}
-          - for-each:
-              items:
-                - {name: first, tag: Obj000.A000}
-                - {name: again, tag: Obj000.A000}
-                - {name: bad-name!, tag: Obj000.A001}
-              steps:
-                - add-item: {item: "${row.tag}", as: "${row.name}"}
-                - read: {item: "${row.name}", value: 7}
-        """,
-    )
-    result = run_cli(path, *sim_args(csim), report=tmp_path / "r.json")
+    result = run_session_steps(csim, tmp_path, "alias.yaml", steps)
     assert result.code == 2, result.output  # the third alias is not a name
     passes = result.steps()[2]["steps"]
     assert [p["status"] for p in passes] == ["passed", "passed", "error"]
@@ -368,19 +340,13 @@ def test_ctrl_c_while_items_wait_for_values_records_every_item(
 
     from mxgw_sim.generated import mxgw_sim_control_pb2 as cpb
 
-    path = scenario_file(
-        tmp_path,
-        "slow.yaml",
+    steps = """
+        - check-items:
+            items: [Obj000.A000, Obj000.A001, Obj000.A002]
+            item: "${row}"
+            within: 60s
         """
-        steps:
-          - open-session: {}
-          - register: {}
-          - check-items:
-              items: [Obj000.A000, Obj000.A001, Obj000.A002]
-              item: "${row}"
-              within: 60s
-        """,
-    )
+    path = session_scenario(tmp_path, "slow.yaml", steps)
     slow = cpb.SetLatencyRequest(event_latency=Duration(seconds=60))
     csim.control("SetLatency", slow, ADMIN_KEY)
     try:
