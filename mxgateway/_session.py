@@ -98,6 +98,26 @@ class EventStream(CallStream[Event]):
                     break
         return out
 
+    async def next_raw_batch(self) -> list[pb.MxEvent]:
+        """Like ``next_batch`` but the raw ``MxEvent`` messages, no typed event made (for a
+        consumer that dispatches on the message itself, as the scenario runner's recorder
+        does). Shares the stream's position like ``next_batch``."""
+        typed = self._typed
+        if typed:
+            out = [event.raw for event in typed]
+            typed.clear()
+        else:
+            next_message = self._raw.next_message
+            out = list(await next_message())
+            while not out:
+                out = list(await next_message())
+        for raw in reversed(out):
+            event = event_from_proto(raw)
+            if event.__class__ is not ReplayGap:
+                self._last = event
+                break
+        return out
+
     def received(self) -> list[Event]:
         """The events already received and not yet handed out, without waiting (empty when
         none): a consumer that drains them after each ``__anext__`` handles a whole message

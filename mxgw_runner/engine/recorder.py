@@ -2,9 +2,9 @@
 
 ``open-session`` starts the recorder before any other step, so no event can be
 missed. A background task reads the session's stream, records each client event
-as a :class:`RecordedEvent` (an :class:`~mxgw_runner.matching.ObservedEvent` whose
-item alias is resolved from the handles on arrival, and whose value, quality,
-timestamp and statuses are read from the client event only when asked) and wakes
+as a :class:`RecordedEvent` (an :class:`~mxgw_runner.matching.ObservedEvent` over the
+raw message, whose item alias is resolved from the handles on arrival, and whose value,
+quality, timestamp and statuses are read from the message only when asked) and wakes
 every waiting expectation once per received message. If the stream
 drops while the session is alive it is reopened with ``after_worker_sequence``
 set to the last sequence seen, so nothing is lost or duplicated; a replay gap
@@ -81,12 +81,45 @@ def observed_statuses(event: Any) -> tuple[ObservedStatus, ...]:
     return statuses
 
 
-class RecordedEvent(ObservedEvent):
-    """An observed event that reads its statuses from the client event when first asked
-    (recording it decodes nothing). Events without a value: write and operation completes."""
+_client_events: Any = None
 
-    __slots__ = ("_event",)
-    _event: Any
+
+def _events_module() -> Any:
+    """``mxgateway._events``, imported on first use (importing this module stays cheap)."""
+    global _client_events
+    if _client_events is None:
+        from mxgateway import _events
+
+        _client_events = _events
+    return _client_events
+
+
+def _decode_first(value: Any) -> Any:
+    global _decode
+    from mxgateway._values import from_mx_value
+
+    _decode = from_mx_value
+    return from_mx_value(value)
+
+
+_decode: Callable[[Any], Any] = _decode_first
+_SCALAR_FIELDS = frozenset(
+    {"bool_value", "int32_value", "int64_value", "float_value", "double_value", "string_value"}
+)
+"""The client's ``from_mx_value`` (bound on first use)."""
+
+
+class RecordedEvent(ObservedEvent):
+    """An observed event over the raw ``MxEvent`` it came in: statuses are read from it when
+    first asked (recording decodes nothing). Events without a value: write and operation
+    completes."""
+
+    __slots__ = ("_raw",)
+    _raw: Any
+
+    def _client_event(self) -> Any:
+        """The client's typed event for the message (made on each call)."""
+        return _events_module().event_from_proto(self._raw)
 
     @property
     def value(self) -> Any:
@@ -105,30 +138,36 @@ class RecordedEvent(ObservedEvent):
         try:
             return self._statuses
         except AttributeError:
-            self._statuses = observed_statuses(self._event)
+            self._statuses = observed_statuses(self._client_event())
             return self._statuses
 
 
 class RecordedValueEvent(RecordedEvent):
     """A recorded data change (or buffered one): value, quality and source timestamp are
-    read from the client event on each access (the value decoded then)."""
+    read from the message on each access (the value decoded then, as the client does)."""
 
     __slots__ = ()
 
     @property
     def value(self) -> Any:
+        value = self._raw.value
         try:
-            return self._event.value
+            # A scalar is the field itself (what ``from_mx_value`` returns for it), read
+            # here without its call: the scan reads every candidate's value.
+            which = value.WhichOneof("kind")
+            if which in _SCALAR_FIELDS and not value.is_null:
+                return getattr(value, which)
+            return _decode(value)
         except Exception:  # an undecodable value is still an event worth showing
             return None
 
     @property
     def quality(self) -> int | None:
-        return int(self._event.raw.quality)
+        return int(self._raw.quality)
 
     @property
     def source_timestamp(self) -> datetime | None:
-        ts: datetime | None = self._event.timestamp
+        ts: datetime | None = self._client_event().timestamp
         return ts
 
 
@@ -139,9 +178,17 @@ _RECORDED: dict[str, tuple[str, type[RecordedEvent]]] = {
     "BufferedDataChange": ("buffered-data-change", RecordedValueEvent),
 }
 
+_BY_BODY: dict[str, tuple[str, type[RecordedEvent]] | None] = {
+    "on_data_change": _RECORDED["DataChange"],
+    "on_write_complete": _RECORDED["WriteComplete"],
+    "operation_complete": _RECORDED["OperationComplete"],
+    "on_buffered_data_change": _RECORDED["BufferedDataChange"],
+    "on_alarm_transition": None,
+}
+"""What a message's body records as (the client types by body the same way); a message
+without a known body goes through the client's typing (replay gap, family only)."""
 
-_RECORDED_BY_CLASS: dict[type, tuple[str, type[RecordedEvent]] | None] = {}
-"""``_RECORDED`` by the event's class itself (filled on first sight): one lookup per event."""
+_UNKNOWN: Any = object()
 
 
 def observe(event: Any, item: str, *, now_wall: datetime, now_mono: float) -> ObservedEvent | None:
@@ -159,16 +206,16 @@ def observe(event: Any, item: str, *, now_wall: datetime, now_mono: float) -> Ob
     recorded._arrival_monotonic = now_mono
     recorded._arrival_wall = now_wall
     recorded._worker_sequence = event.worker_sequence
-    recorded._event = event
+    recorded._raw = event.raw
     return recorded
 
 
 def _one_at_a_time(stream: Any) -> Callable[[], Awaitable[Sequence[Any]]]:
-    """``next_batch`` for a stream of single events (one a list)."""
+    """``next_raw_batch`` for a stream of single typed events (one message a list)."""
     anext_event = stream.__aiter__().__anext__
 
     async def next_batch() -> Sequence[Any]:
-        return (await anext_event(),)
+        return ((await anext_event()).raw,)
 
     return next_batch
 
@@ -240,7 +287,7 @@ class Recorder:
                         self._stream = self._open_stream(self.last_sequence)
                     stream = self._stream
                     # A typed stream hands over a received message's events as one list.
-                    next_batch = getattr(stream, "next_batch", None)
+                    next_batch = getattr(stream, "next_raw_batch", None)
                     if next_batch is None:
                         next_batch = _one_at_a_time(stream)
                     while True:
@@ -280,38 +327,38 @@ class Recorder:
                 self._stream.cancel()
                 self._stream = None
 
-    def _take_all(self, events: Iterable[Any]) -> None:
-        """Record events received together: one clock reading and one wake-up for all, the
+    def _take_all(self, raws: Iterable[Any]) -> None:
+        """Record messages received together: one clock reading and one wake-up for all, the
         alias looked up again only when the handles change, nothing decoded."""
         now_mono = time.monotonic()
         now_wall = datetime.now(UTC)
         append = self._events.append
         alias_of = self._alias_of
+        by_body = _BY_BODY.get
+        unknown = _UNKNOWN
         last = self.last_sequence
         server = item = -1
         alias = ""
         taken = False
-        by_class = _RECORDED_BY_CLASS
-        for event in events:
-            try:
-                recorded_as = by_class[event.__class__]
-            except KeyError:
-                recorded_as = by_class[event.__class__] = _RECORDED.get(
-                    event.__class__.__name__
-                )
-            if recorded_as is None and event.__class__.__name__ == "ReplayGap":
-                self.last_sequence = last
-                self._gap(event)
-                continue
-            sequence = event.worker_sequence
+        for raw in raws:
+            recorded_as = by_body(raw.WhichOneof("body"), unknown)
+            if recorded_as is unknown:
+                typed = _events_module().event_from_proto(raw)
+                name = typed.__class__.__name__
+                if name == "ReplayGap":
+                    self.last_sequence = last
+                    self._gap(typed)
+                    continue
+                recorded_as = _RECORDED.get(name)
+            sequence = raw.worker_sequence
             if sequence:
                 if sequence <= last:
                     continue  # already recorded before a reconnect
                 last = sequence
             if recorded_as is None:
                 continue
-            if event.server_handle != server or event.item_handle != item:
-                server, item = event.server_handle, event.item_handle
+            if raw.server_handle != server or raw.item_handle != item:
+                server, item = raw.server_handle, raw.item_handle
                 alias = alias_of(server, item)
             kind, cls = recorded_as
             recorded = _new(cls)
@@ -320,7 +367,7 @@ class Recorder:
             recorded._arrival_monotonic = now_mono
             recorded._arrival_wall = now_wall
             recorded._worker_sequence = sequence
-            recorded._event = event
+            recorded._raw = raw
             append(recorded)
             taken = True
         self.last_sequence = last

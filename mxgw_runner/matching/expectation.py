@@ -16,7 +16,7 @@ from mxgw_runner.matching.quality import QualityMatcher, compile_quality
 from mxgw_runner.matching.status import StatusMatcher, compile_status
 from mxgw_runner.matching.timestamps import MatchContext, TimestampMatcher, compile_timestamp
 from mxgw_runner.matching.value_spec import compile_value
-from mxgw_runner.matching.values import MatcherError, ValueMatcher, is_number
+from mxgw_runner.matching.values import Equals, MatcherError, ValueMatcher, is_number
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +84,18 @@ class EventExpectation:
             if self.value is None:
                 return _always
             value_matches = self.value.matches
+            expected = getattr(self.value, "expected", None)
+            if isinstance(self.value, Equals) and expected.__class__ in _PLAIN_EQUALITY:
+                # Equals on a value of the expected's own class comes to ``==``.
+                cls = expected.__class__
+
+                def equals(event: ObservedEvent, ctx: MatchContext) -> bool:
+                    value = event.value
+                    if value.__class__ is cls:
+                        return bool(value == expected)
+                    return value_matches(value)
+
+                return equals
             return lambda event, ctx: value_matches(event.value)
         return self.matches
 
@@ -150,6 +162,10 @@ class EventExpectation:
         if self.since_last_write:
             text += " since the last write"
         return text
+
+
+_PLAIN_EQUALITY = frozenset({int, str, bool})
+"""Classes whose same-class ``Equals`` is plain ``==`` (float follows its 32-bit rule)."""
 
 
 def _always(event: ObservedEvent, ctx: MatchContext) -> bool:

@@ -97,7 +97,8 @@ class Scanner:
         while i < end:
             event = events[i]
             i += 1
-            if event.item == item and (kind is None or event.kind == kind):
+            # The slots behind ``item`` and ``kind``: no property call per event.
+            if event._item == item and (kind is None or event._kind == kind):
                 candidates += 1
                 if match(event, ctx):
                     matches.append((i - 1, event))

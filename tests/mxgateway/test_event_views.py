@@ -141,3 +141,19 @@ async def test_batches_over_the_stream_events_fallback_hold_one_event_each(
         lists = [[e.worker_sequence for e in batch] async for batch in stream.batches()]
         assert stream.method == "StreamEvents"
         assert lists == [[2], [3], [4]] and stream.last_worker_sequence == 4
+
+
+async def test_raw_batches_share_the_stream_position(
+    gateway: RunningGateway, session: Session
+) -> None:
+    gateway.servicer.events = [change(n) for n in range(1, 8)]
+    gateway.servicer.hold_stream_open = False
+    stream = session.events(batch=True)
+    first = await stream.__anext__()
+    raw = await stream.next_raw_batch()  # the rest of the first message, as messages
+    assert first.worker_sequence == 1 and [m.worker_sequence for m in raw] == [2, 3]
+    assert raw[0] == change(2) and stream.last_worker_sequence == 3
+    assert [m.worker_sequence for m in await stream.next_raw_batch()] == [4, 5, 6]
+    assert [e.worker_sequence async for e in stream] == [7]
+    with pytest.raises(StopAsyncIteration):
+        await stream.next_raw_batch()

@@ -88,3 +88,51 @@ def test_a_failed_scan_over_recorded_events_explains_the_closest() -> None:
     assert lazy_result.status == "failed" == eager_result.status
     assert lazy_result.message == eager_result.message
     assert lazy_result.closest is not None and lazy_result.closest.event.value == 40.9
+
+
+def test_the_recorder_keeps_raw_messages_that_read_like_eager_events() -> None:
+    from mxgw_runner.engine.recorder import Recorder
+
+    write_done = pb.MxEvent(
+        family=pb.MX_EVENT_FAMILY_ON_WRITE_COMPLETE,
+        server_handle=1,
+        item_handle=3,
+        worker_sequence=3,
+        on_write_complete=pb.OnWriteCompleteEvent(),
+        statuses=[pb.MxStatusProxy(success=-1, category=pb.MX_STATUS_CATEGORY_OK)],
+    )
+    alarm = pb.MxEvent(worker_sequence=4, on_alarm_transition=pb.OnAlarmTransitionEvent())
+    gap = pb.MxEvent(
+        replay_gap=pb.ReplayGap(requested_after_sequence=4, oldest_available_sequence=7)
+    )
+    family_only = pb.MxEvent(
+        family=pb.MX_EVENT_FAMILY_ON_DATA_CHANGE,
+        server_handle=1,
+        item_handle=2,
+        worker_sequence=8,
+        value=to_mx_value("text"),
+    )
+    first = [raw_change(1, 10), raw_change(2, 41.5, 0), write_done]
+    second = [raw_change(2, 99), alarm, gap, raw_change(7, [1, 2]), family_only]
+    aliases = {(1, 2): "pv", (1, 3): "sp"}
+    recorder = Recorder(lambda after: None, lambda server, item: aliases[(server, item)])
+    recorder._take_all(first)
+    recorder._take_all(second)
+    kept = [first[0], first[1], write_done, second[3], family_only]
+    recorded = list(recorder.events)
+    assert [e.worker_sequence for e in recorded] == [1, 2, 3, 7, 8]  # 2 again: not twice
+    for got, raw in zip(recorded, kept, strict=True):
+        want = observe(
+            event_from_proto(raw),
+            aliases[(1, raw.item_handle)],
+            now_wall=got.arrival_wall or ARRIVED,
+            now_mono=got.arrival_monotonic,
+        )
+        assert want is not None
+        eager = want.replace()  # every field read once, as an eagerly built event holds them
+        assert got == eager and got.describe() == eager.describe()
+        assert got.to_dict() == eager.to_dict() and repr(got) == repr(eager)
+    assert [(g.index, g.lost, g.requested_after, g.oldest_available) for g in recorder.gaps] == [
+        (3, 2, 4, 7)
+    ]
+    assert recorder.last_sequence == 8
