@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,25 @@ def run_cli(
         check=False,
     )
     return CliResult(done.returncode, done.stdout, done.stderr, _load_report(report))
+
+
+def run_with_plugins(
+    argv: Sequence[str | Path], *, cwd: Path, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``argv`` (an ``mxgw-run``) with plugin autoloading on whatever this process's
+    environment says, then ``env`` added; output captured as text."""
+    environ = dict(os.environ)
+    environ.pop("MXGW_RUN_DISABLE_PLUGIN_AUTOLOAD", None)
+    environ.update(env or {})
+    return subprocess.run(
+        [str(arg) for arg in argv],
+        capture_output=True,
+        text=True,
+        env=environ,
+        cwd=cwd,
+        timeout=60,
+        check=False,
+    )
 
 
 class LiveRun:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -15,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from .support import ROOT, run_with_plugins
+
 EXAMPLE = ROOT / "examples" / "mxgw-plugin-example"
 RUN = "import sys; from mxgw_runner.cli import main; sys.exit(main())"
 
@@ -72,17 +72,7 @@ def run_example(
     python: Path, *args: str | Path, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """``mxgw-run`` in the example's venv."""
-    environ = {**os.environ, **(env or {})}
-    environ.pop("MXGW_RUN_DISABLE_PLUGIN_AUTOLOAD", None)
-    return subprocess.run(
-        [str(python), "-c", RUN, *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=environ,
-        timeout=60,
-        check=False,
-    )
+    return run_with_plugins([python, "-c", RUN, *args], cwd=cwd, env=env)
 
 
 def rows(text: str) -> dict[str, str]:

@@ -6,14 +6,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import jsonschema
-
-ROOT = Path(__file__).resolve().parents[2]
-MXGW_RUN = str(Path(sys.executable).with_name("mxgw-run"))
+from e2e.support import MXGW_RUN, ROOT, run_with_plugins
 
 STEP_PLUGIN = """
 from mxgw_runner.hookspecs import hookimpl
@@ -41,21 +38,12 @@ def run(
     *args: str | Path, plugin_dir: Path | None = None, autoload: bool = True
 ) -> subprocess.CompletedProcess[str]:
     """Run mxgw-run with ``plugin_dir`` importable (and holding any dist-info there)."""
-    env = dict(os.environ)
-    env.pop("MXGW_RUN_DISABLE_PLUGIN_AUTOLOAD", None)
+    env: dict[str, str] = {}
     if plugin_dir is not None:
-        env["PYTHONPATH"] = os.pathsep.join([str(plugin_dir), env.get("PYTHONPATH", "")])
+        env["PYTHONPATH"] = os.pathsep.join([str(plugin_dir), os.environ.get("PYTHONPATH", "")])
     if not autoload:
         env["MXGW_RUN_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    return subprocess.run(
-        [MXGW_RUN, *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-    )
+    return run_with_plugins([MXGW_RUN, *args], cwd=ROOT, env=env)
 
 
 def module(directory: Path, name: str, text: str) -> str:
