@@ -126,9 +126,25 @@ def _step_detail(page: PageBuilder, scenario: ScenarioResult, step: StepResult) 
     page.add("</dl>")
     if step.timeline:
         _timeline(page, step.timeline, step.closest)
-    elif step.status == Outcome.FAILED:
+    elif step.status == Outcome.FAILED and _waited_in_vain(step):
         page.add("<p>No event of the item arrived.</p>")
     page.add("</td></tr>")
+
+
+#: Steps that fail when no event of their item arrives (a failed write or confirm did not).
+_EVENT_WAITS = frozenset({"expect-event", "read", "check-items"})
+
+
+def _waited_in_vain(step: StepResult) -> bool:
+    """True when the step waited for an event of one item and saw none: only then does
+    "No event of the item arrived" explain the failure (a group's rows explain their own)."""
+    return (
+        step.kind in _EVENT_WAITS
+        and not step.children
+        and step.closest is None
+        and step.observed_quality is None
+        and step.observed_timestamp is None
+    )
 
 
 def _timeline(
