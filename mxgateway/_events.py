@@ -305,18 +305,29 @@ def event_from_proto(raw: pb.MxEvent) -> Event:
 
 
 def events_from_protos(raws: Iterable[pb.MxEvent]) -> list[Event]:
-    """``event_from_proto`` of each message, in one loop (the batched stream's hot path)."""
+    """``event_from_proto`` of each message, in one loop (the batched stream's hot path).
+
+    A batch's events mostly share a body, so each message is first asked whether it has the
+    previous one's (``HasField`` costs half a ``WhichOneof``); the body decides as before.
+    """
     get = _BY_BODY.get
     out: list[Event] = []
     append = out.append
+    body: str = "on_data_change"
+    body_cls: Any = DataChange
     for raw in raws:
-        cls = get(raw.WhichOneof("body"))
-        if cls is None:
-            append(event_from_proto(raw))
+        if raw.HasField(body):  # type: ignore[arg-type]
+            cls: Any = body_cls
         else:
-            event = _new(cls)
-            event._raw = raw
-            append(event)
+            which = raw.WhichOneof("body")
+            cls = get(which)
+            if cls is None:
+                append(event_from_proto(raw))
+                continue
+            body, body_cls = str(which), cls
+        event = _new(cls)
+        event._raw = raw
+        append(event)
     return out
 
 

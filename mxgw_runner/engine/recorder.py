@@ -340,8 +340,18 @@ class Recorder:
         server = item = -1
         alias = ""
         taken = False
+        # Messages of a batch mostly share a body: ask for the last one first (``HasField``
+        # costs half a ``WhichOneof``).
+        body = "on_data_change"
+        body_as: Any = _BY_BODY[body]
         for raw in raws:
-            recorded_as = by_body(raw.WhichOneof("body"), unknown)
+            if raw.HasField(body):
+                recorded_as = body_as
+            else:
+                which = raw.WhichOneof("body")
+                recorded_as = by_body(which, unknown)
+                if recorded_as is not unknown:
+                    body, body_as = which, recorded_as
             if recorded_as is unknown:
                 typed = _events_module().event_from_proto(raw)
                 name = typed.__class__.__name__

@@ -65,6 +65,25 @@ def test_the_body_decides_the_type_and_a_given_sequence_is_kept() -> None:
     typed = events_from_protos([odd, gap, change(6)])
     assert [type(e) for e in typed] == [WriteComplete, ReplayGap, DataChange]
     assert typed == [event_from_proto(m) for m in (odd, gap, change(6))]
+    # Runs of one body and changes between them: each message is typed as on its own.
+    done = pb.MxEvent(worker_sequence=4, on_write_complete=pb.OnWriteCompleteEvent())
+    alarm = pb.MxEvent(on_alarm_transition=pb.OnAlarmTransitionEvent())
+    family_only = pb.MxEvent(family=pb.MX_EVENT_FAMILY_ON_WRITE_COMPLETE, worker_sequence=5)
+    mixed = [change(1), change(2), done, done, change(3), alarm, family_only, gap, change(6)]
+    assert [type(e) for e in events_from_protos(mixed)] == [
+        type(event_from_proto(m)) for m in mixed
+    ]
+    assert [type(e).__name__ for e in events_from_protos(mixed)] == [
+        "DataChange",
+        "DataChange",
+        "WriteComplete",
+        "WriteComplete",
+        "DataChange",
+        "AlarmTransition",
+        "WriteComplete",
+        "ReplayGap",
+        "DataChange",
+    ]
     renumbered = DataChange(change(1), 9)
     assert renumbered.worker_sequence == 9 and renumbered.raw.worker_sequence == 9
 
