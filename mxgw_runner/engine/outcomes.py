@@ -68,6 +68,13 @@ def judge(exc: BaseException) -> Judgement:
         return Judgement(Outcome.FAILED, f"timed out: the gateway did not answer in time ({exc})")
     if isinstance(exc, mxgateway.ValueConversionError):
         return Judgement(Outcome.ERROR, str(exc), invalid=True)
+    if isinstance(exc, mxgateway.AuthenticationError):
+        # the gateway's own words ("missing bearer token") do not say what to do about it
+        return Judgement(
+            Outcome.ERROR,
+            f"{exc}; give the gateway's API key with --api-key-env NAME "
+            "(the environment variable that holds it)",
+        )
     if isinstance(exc, mxgateway.MxGatewayError):
         return Judgement(Outcome.ERROR, str(exc))
     return Judgement(Outcome.ERROR, f"internal error: {type(exc).__name__}: {exc}")

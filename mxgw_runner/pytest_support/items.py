@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from mxgw_runner.pytest_plugin import STATE_KEY
-from mxgw_runner.pytest_support.state import RunnerState, SetupFailed
+from mxgw_runner.pytest_support.state import RunnerState, SetupFailed, pytest_option_names
 
 if TYPE_CHECKING:
     from mxgw_runner.model import Scenario
@@ -151,9 +151,10 @@ class ScenarioItem(pytest.Item):
             reason = outcome.redactor.text(result.message or "skipped")
             raise pytest.skip.Exception(reason, _use_item_location=True)
         if result.status != Outcome.PASSED or result.cleanup_failed:
+            # runner hints name its options (--api-key-env); here they are --mxgw-*
             raise ScenarioFailed(
-                render(result, outcome.redactor, self.config.get_verbosity()),
-                headline(result, outcome.redactor),
+                pytest_option_names(render(result, outcome.redactor, self.config.get_verbosity())),
+                pytest_option_names(headline(result, outcome.redactor)),
             )
 
     def repr_failure(

@@ -39,7 +39,8 @@ class SetupFailed(Exception):
 _OPTION = re.compile(r"--(endpoint|api-key-env|plaintext|ca-file|server-name-override)\b")
 
 
-def _pytest_option_names(message: str) -> str:
+def pytest_option_names(message: str) -> str:
+    """A runner message with its option names as this plugin spells them."""
     return _OPTION.sub(r"--mxgw-\1", message)
 
 
@@ -202,7 +203,7 @@ class RunnerState:
                 api_key_env=self.settings.api_key_env,
             )
         except ConnectionOptionError as exc:
-            raise SetupFailed(_pytest_option_names(str(exc))) from None
+            raise SetupFailed(pytest_option_names(str(exc))) from None
 
     def loop(self) -> asyncio.AbstractEventLoop:
         """The process's event loop: the simulator serves on it while scenarios run."""
