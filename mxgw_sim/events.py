@@ -254,7 +254,7 @@ class EventHub:
         last = self._last_sequence
         for event in events:
             if type(event) is tuple:
-                if len(event) == 4:  # a numbered change: all its events in one go
+                if len(event) == 6:  # a numbered change: all its events in one go
                     finished = change_events(event, received)
                     stamped.extend(finished)
                     sequence = finished[-1][0]

@@ -89,10 +89,11 @@ def timestamp_field(number: int, seconds: int, nanos: int) -> bytes:
 
 
 #: The data changes of one attribute change, numbered by the pump: (the first event's
-#: worker_sequence, each event's fields 1-7 (family to statuses, handles included), field 9
-#: (the worker timestamp, one for the pass), the fields after 11 (shared by the group)).
-#: One tuple per change, not per event: the hub finishes the group's events in one go.
-NumberedChange = tuple[int, list[bytes], bytes, bytes]
+#: worker_sequence, the fields before the handles (the family), each event's handle fields
+#: (2 and 3), the fields after them up to 7 (value to statuses), field 9 (the worker
+#: timestamp, one for the pass), the fields after 11 (the body)). Only the handles differ
+#: between the events: one tuple per change, and the hub writes each event in one join.
+NumberedChange = tuple[int, bytes, list[bytes], bytes, bytes, bytes]
 #: A data change the hub has stamped: (worker_sequence, the whole event's bytes).
 WireEvent = tuple[int, bytes]
 #: What flows from a worker to a stream: generated messages, or data changes as bytes
@@ -124,12 +125,14 @@ def change_events(change: NumberedChange, received: bytes) -> list[WireEvent]:
     The loops run in C (``map``/``zip`` over slices of the prepared sequence fields): each
     run of sequences sharing the varint's upper part is one join per event and no bytecode.
     """
-    first, heads, stamp, tail = change
+    first, before, handles, after_handles, stamp, tail = change
     suffix = stamp + received + tail
-    count = len(heads)
+    count = len(handles)
     join = b"".join
+    pre, mid = repeat(before), repeat(after_handles)
     if first + count <= _SHORT_SEQUENCES:  # the common case before 16,384 events
-        texts = map(join, zip(heads, SEQUENCE_FIELDS[first : first + count], repeat(suffix)))
+        fields = SEQUENCE_FIELDS[first : first + count]
+        texts = map(join, zip(pre, handles, mid, fields, repeat(suffix)))
         return list(zip(range(first, first + count), texts, strict=True))
     out: list[WireEvent] = []
     done = 0
@@ -144,7 +147,7 @@ def change_events(change: NumberedChange, received: bytes) -> list[WireEvent]:
             run = min(count - done, _SHORT_SEQUENCES - low)
             fields = _LONG_SEQUENCE_HEADS[low : low + run]
             after = varint(sequence >> 14) + suffix
-        texts = map(join, zip(heads[done : done + run], fields, repeat(after)))
+        texts = map(join, zip(pre, handles[done : done + run], mid, fields, repeat(after)))
         out.extend(zip(range(sequence, sequence + run), texts, strict=True))
         done += run
     return out
@@ -165,7 +168,7 @@ def sequence_of(event: AnyEvent) -> int:
     if type(event) is tuple:
         if len(event) == 2:
             return int(event[0])
-        return int(event[0]) + len(event[1]) - 1
+        return int(event[0]) + len(event[2]) - 1
     return int(event.worker_sequence)  # type: ignore[union-attr]
 
 
@@ -184,7 +187,7 @@ def as_message(event: pb.MxEvent | WireEvent) -> pb.MxEvent:
 def messages(events: Iterable[AnyEvent]) -> Iterator[pb.MxEvent]:
     """``events`` as generated messages, one per event (a numbered change gives several)."""
     for event in events:
-        if type(event) is tuple and len(event) == 4:
+        if type(event) is tuple and len(event) == 6:
             yield from change_messages(event)
         else:
             yield as_message(event)  # type: ignore[arg-type]

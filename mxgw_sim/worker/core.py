@@ -199,7 +199,7 @@ class WorkerCore(ItemCore):
         if outcome.ok:
             # The common case goes as bytes, like data changes: the same fields, cached.
             head = _handle_fields(conn.handle, item.handle)
-            self.pump.put_change([_FAMILY_WRITE_FIELD + head + self._ok_write_field()], _WRITE_BODY)
+            self.pump.put_change(_FAMILY_WRITE_FIELD, [head], self._ok_write_field(), _WRITE_BODY)
             return
         event = self._event(FAMILY_WRITE, conn, item)
         event.statuses.append(

@@ -31,7 +31,7 @@ __all__ = ["BatchSink", "EventPump", "EventSink"]
 EventSink = Callable[[pb.MxEvent], None]
 BatchSink = Callable[[list[AnyEvent]], None]
 #: What the queue holds: messages, or one attribute change's data changes as bytes.
-Chunk = list[pb.MxEvent] | tuple[list[bytes], bytes]
+Chunk = list[pb.MxEvent] | tuple[bytes, list[bytes], bytes, bytes]
 _log = logging.getLogger(__name__)
 
 
@@ -70,10 +70,11 @@ class EventPump:
         """Queue several events (in order) for delivery; the pump takes over the list."""
         self._queue_chunk(events, len(events))
 
-    def put_change(self, heads: list[bytes], tail: bytes) -> None:
-        """Queue the data changes of one attribute change as bytes: each event is a head
-        (fields 1-7) and the shared ``tail`` (the fields after 11)."""
-        self._queue_chunk((heads, tail), len(heads))
+    def put_change(self, before: bytes, handles: list[bytes], after: bytes, tail: bytes) -> None:
+        """Queue the data changes of one attribute change as bytes: event ``n`` is
+        ``before + handles[n] + after`` (fields 1-7), then its sequence and stamps, then the
+        shared ``tail`` (the fields after 11). The pump takes over the list."""
+        self._queue_chunk((before, handles, after, tail), len(handles))
 
     def _queue_chunk(self, chunk: Chunk, count: int) -> None:
         if self.closed or not count:
@@ -131,9 +132,9 @@ class EventPump:
                     stamp.nanos = nanos
                     append(event)
             else:
-                heads, tail = chunk
-                append((sequence + 1, heads, wire, tail))
-                sequence += len(heads)
+                before, handles, after, tail = chunk
+                append((sequence + 1, before, handles, after, wire, tail))
+                sequence += len(handles)
         self.sequence = sequence
         return batch
 

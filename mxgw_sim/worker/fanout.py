@@ -118,8 +118,8 @@ class DataChanges:
         """
         heads: list[bytes] = []
         sent: Template | None = None
-        tail = b""
-        shape: tuple[Any, int, int] | None = None
+        template = self._last_template
+        shape: Resolved | None = None  # the target ``shown`` was projected for
         shown: Projection | None = None
         for _conn, item, handles in members:
             if not force:
@@ -129,17 +129,18 @@ class DataChanges:
                     item.dirty = True
                     continue
             target = item.target
-            assert isinstance(target, Resolved)
             # Items showing the same part of the state share one projection and template.
-            if (
-                shown is None
-                or shape is None
-                or target.selector is not shape[0]
-                or target.index != shape[1]
-                or target.bit != shape[2]
-            ):
-                shape = (target.selector, target.index, target.bit)
-                shown = self._project(target, state)
+            if target is not shape:
+                assert isinstance(target, Resolved)
+                if (
+                    shape is None
+                    or target.selector is not shape.selector
+                    or target.index != shape.index
+                    or target.bit != shape.bit
+                ):
+                    shown = self._project(target, state)
+                shape = target
+            assert shown is not None
             last = item.last
             if (
                 not force
@@ -155,7 +156,6 @@ class DataChanges:
             ):
                 continue
             item.last = shown
-            template = self._last_template
             if template is None or template[0] is not shown:
                 template = self._template(shown)
             # What ReadBulk answers from: value, quality, time and statuses.
@@ -164,14 +164,14 @@ class DataChanges:
                 item.buffer.append(shown)
                 continue
             if template is not sent:
-                # a new template: the heads so far share the previous one's tail
-                if heads:
-                    self.core.pump.put_change(heads, tail)
+                # a new template: the handles so far go with the previous one
+                if heads and sent is not None:
+                    self.core.pump.put_change(sent[2], heads, sent[3], sent[4])
                     heads = []
-                sent, tail = template, template[4]
-            heads.append(template[2] + handles + template[3])
-        if heads:
-            self.core.pump.put_change(heads, tail)
+                sent = template
+            heads.append(handles)
+        if heads and sent is not None:
+            self.core.pump.put_change(sent[2], heads, sent[3], sent[4])
 
     def _project(self, target: Resolved, state: AttributeState) -> Projection:
         """What ``target`` shows of ``state``; the last projection is reused for the same

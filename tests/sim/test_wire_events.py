@@ -190,8 +190,8 @@ def test_numbered_changes_of_any_sequence_parse_to_the_right_events() -> None:
     changes = []
     for first in firsts:
         # items whose handles differ in length: the heads of one change need not be equal
-        heads = [int32_field(1, DATA) + int32_field(3, item) for item in (7, 300, 70_000, 1)]
-        changes.append((first, heads, stamp, body))
+        handles = [int32_field(3, item) for item in (7, 300, 70_000, 1)]
+        changes.append((first, int32_field(1, DATA), handles, int32_field(5, 192), stamp, body))
     hub.publish_many(changes)
     expected_sequences = [first + n for first in firsts for n in range(4)]
     assert hub.last_sequence == expected_sequences[-1]
@@ -201,6 +201,7 @@ def test_numbered_changes_of_any_sequence_parse_to_the_right_events() -> None:
         expected = pb.MxEvent(
             family=DATA,
             item_handle=(7, 300, 70_000, 1)[number % 4],
+            quality=192,
             worker_sequence=expected_sequences[number],
         )
         expected.worker_timestamp.seconds = 1_772_323_200
@@ -217,10 +218,15 @@ async def test_batches_of_wire_events_encode_as_generated() -> None:
     wire events and messages all give what ``MxEventBatch`` serializes to."""
     hub = EventHub(ring_size=100, queue_limit=100)
     sub = hub.attach(0)
-    head = int32_field(1, DATA) + int32_field(3, 7)
+    family, handles = int32_field(1, DATA), [int32_field(3, 7)]
     stamp = timestamp_field(9, 1_772_323_200, 5)
     long_tail = b"\x6a" + varint(20_000) + b"x" * 20_000 + b"\xa2\x01\x00"  # raw_status
-    hub.publish_many([(1, [head] * 3, stamp, b"\xa2\x01\x00"), (4, [head], stamp, long_tail)])
+    hub.publish_many(
+        [
+            (1, family, handles * 3, b"", stamp, b"\xa2\x01\x00"),
+            (4, family, handles, b"", stamp, long_tail),
+        ]
+    )
     message = _every_kind()[2]
     message.worker_sequence = 5
     hub.publish(message)
