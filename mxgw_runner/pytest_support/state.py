@@ -36,7 +36,9 @@ class SetupFailed(Exception):
 
 
 #: The runner's option names in connection messages, as this plugin spells them.
-_OPTION = re.compile(r"--(endpoint|api-key-env|plaintext|ca-file|server-name-override)\b")
+_OPTION = re.compile(
+    r"--(endpoint|api-key-env|plaintext|ca-file|server-name-override|assume-yes)\b"
+)
 
 
 def pytest_option_names(message: str) -> str:
