@@ -86,8 +86,15 @@ class Step:
     @property
     def title(self) -> str:
         """``name`` if given, else a short description derived from the body."""
-        if self.name:
+        rows = self.params.get("items") if self.kind in ("for-each", "check-items") else None
+        if self.name and not (isinstance(rows, list) and "$" in self.name):
             return self.name
+        if isinstance(rows, list):
+            # counted, not listed (a CSV may hold thousands); ${row...} means nothing here
+            source = f" of {self.source.name}" if self.source is not None else ""
+            return f"{len(rows)} row{'s' if len(rows) != 1 else ''}{source}"
+        if self.kind == "confirm" and isinstance(self.params.get("prompt"), str):
+            return str(self.params["prompt"])
         for key in ("item", "items", "as", "file", "for", "client-name", "client-session-name"):
             value = self.params.get(key)
             if isinstance(value, list):
