@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
-from itertools import chain, repeat
+from itertools import repeat
 from operator import itemgetter
 
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
@@ -213,17 +213,18 @@ def encode_event_batch(events: Sequence[pb.MxEvent | WireEvent]) -> bytes:
     lengths and length prefixes are taken with ``map``, and one join writes the batch.
     """
     try:
-        texts = list(map(_SECOND, events))  # type: ignore[arg-type]  # a message is not subscriptable: TypeError
-        prefixes = map(_PREFIXES.__getitem__, map(len, texts))  # a long event: IndexError
-        framed = zip(prefixes, texts, strict=True)
-        return b"".join(chain.from_iterable(framed))
+        texts = list(map(_SECOND, events))  # type: ignore[arg-type]  # a message: TypeError
+        parts = texts * 2  # prefix, event, prefix, event...: no tuple per event
+        parts[1::2] = texts
+        parts[0::2] = map(_PREFIXES.__getitem__, map(len, texts))  # a long event: IndexError
+        return b"".join(parts)
     except (TypeError, IndexError):
         pass
-    parts: list[bytes] = []
-    append = parts.append
+    pieces: list[bytes] = []
+    append = pieces.append
     for event in events:
         data = event[1] if type(event) is tuple else event.SerializeToString()  # type: ignore[union-attr]
         size = len(data)
         append(_PREFIXES[size] if size < 16_384 else _long_prefix(size))
         append(data)
-    return b"".join(parts)
+    return b"".join(pieces)
