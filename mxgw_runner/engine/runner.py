@@ -103,7 +103,12 @@ class Engine:
             await asyncio.gather(task, return_exceptions=True)
             return f"not run: interrupted by {self.interrupts.signal_name() or 'cancellation'}"
         except Exception as exc:
-            self._connect_error = f"cannot connect: {judge(exc).message}"
+            # the client library names its own parameters; a runner user types options
+            message = judge(exc).message.replace(
+                "(plaintext, ca_file, server_name_override)",
+                "(--plaintext or --tls, --ca-file, --server-name-override)",
+            )
+            self._connect_error = f"cannot connect: {message}"
             return self._connect_error
         finally:
             self.interrupts.steps_task = None

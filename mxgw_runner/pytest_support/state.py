@@ -37,7 +37,7 @@ class SetupFailed(Exception):
 
 #: The runner's option names in connection messages, as this plugin spells them.
 _OPTION = re.compile(
-    r"--(endpoint|api-key-env|plaintext|ca-file|server-name-override|assume-yes)\b"
+    r"--(endpoint|api-key-env|plaintext|tls|ca-file|server-name-override|assume-yes)\b"
 )
 
 

@@ -262,7 +262,9 @@ class ConsoleReporter:
             self._header_pending = None
             return
         self._flush_header()
-        text = f"  {result.status.upper()} in {format_ms(result.duration)}"
+        text = f"  {result.status.upper()}"
+        if result.start is not None:  # one that never started took no time ("ERROR in 0 ms")
+            text += f" in {format_ms(result.duration)}"
         if result.message and result.status != Outcome.PASSED:
             text += f": {result.message}"
         if result.cleanup_failed:

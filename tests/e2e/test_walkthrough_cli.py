@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 
 import pytest
 
-from tests.e2e.support import MXGW_RUN, ROOT
+from tests.e2e.support import MXGW_RUN, ROOT, run_cli
 
 
 @pytest.mark.parametrize(
@@ -33,3 +34,25 @@ def test_output_piped_into_a_closed_reader_ends_quietly(args: list[str]) -> None
     assert "Traceback" not in stderr
     assert "BrokenPipeError" not in stderr
     assert code == 0
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def test_an_unreachable_gateway_names_the_options_to_check() -> None:
+    endpoint = f"127.0.0.1:{_closed_port()}"
+    result = run_cli(
+        ROOT / "scenarios" / "smoke.mxgw.yaml", "--endpoint", endpoint, "--connect-timeout", "1"
+    )
+    assert result.code == 3
+    assert (
+        f"  ERROR: cannot connect: UNAVAILABLE (connect): cannot reach the gateway at {endpoint}"
+        in result.stdout
+    )
+    assert "(--plaintext or --tls, --ca-file, --server-name-override)" in result.stdout
+    assert "ERROR in 0 ms" not in result.stdout  # it never started: no duration to give
