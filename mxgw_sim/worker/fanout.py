@@ -9,6 +9,7 @@ Items keep the order in which they were advised, as they had with one subscripti
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,10 @@ _FAMILY_FIELD = int32_field(1, _FAMILY_DATA)
 _VALUE_TAG = b"\x22"
 _STATUS_TAG = b"\x3a"
 _BODY_FIELD = b"\xa2\x01\x00"
+#: MxValue fields 11 (int32_value, a varint) and 14 (double_value, 64 bits) on the wire.
+_INT32_TAG = b"\x58"
+_DOUBLE_TAG = b"\x71"
+_DOUBLE = struct.Struct("<d")
 #: Value types whose encoding may be reused while the same object comes again.
 _IMMUTABLE = frozenset({bool, int, float, str})
 #: An advised item: its connection, itself and its handle fields on the wire.
@@ -100,6 +105,8 @@ class DataChanges:
         self._last_projection: tuple[AttributeState, Any, int, int, Projection] | None = None
         self._last_template: Template | None = None
         self._ok_field: tuple[pb.MxStatusProxy | None, bytes] = (None, b"")
+        #: (data type, int or float) -> MxValue fields 1-5 and the value's tag.
+        self._scalar_prefixes: dict[tuple[Any, type], bytes] = {}
 
     def subscribe(self, key: AttributeKey, conn: Connection, item: Item) -> Membership:
         """Send ``item`` the changes of attribute ``key`` from now on."""
@@ -192,7 +199,7 @@ class DataChanges:
     def _template(self, shown: Projection) -> Template:
         """The change's event template, written field by field (fields 4-7; family and
         body are constants), and the message ReadBulk answers from."""
-        value = self._encoded(shown).SerializeToString()
+        value = self._value_bytes(shown)
         stamp = self.core.runtime.timestamp(shown.timestamp)
         common = b"".join(
             (
@@ -227,6 +234,47 @@ class DataChanges:
         if proxy is ok:
             self._ok_field = (ok, field)
         return field
+
+    def _value_bytes(self, shown: Projection) -> bytes:
+        """The serialized ``MxValue`` of a projection. A scalar int32 or double of a data
+        type seen before is its learned fields 1-5 and the new value (``to_mx_value``
+        costs about a tenth of a change); anything else goes through :meth:`_encoded`."""
+        value = shown.value
+        kind = type(value)
+        if (kind is int or kind is float) and not shown.is_array:
+            prefix = self._scalar_prefixes.get((shown.data_type, kind))
+            if prefix is not None:
+                if kind is float:
+                    if value - value == 0.0:  # finite: NaN and infinity go the long way
+                        return prefix + _DOUBLE.pack(value)
+                elif -0x80000000 <= value <= 0x7FFFFFFF:
+                    return prefix + varint(value)
+            encoded = self._encoded(shown)
+            data = encoded.SerializeToString()
+            if prefix is None:
+                self._learn(shown, encoded, data)
+            return data
+        return self._encoded(shown).SerializeToString()
+
+    def _learn(self, shown: Projection, encoded: pb.MxValue, data: bytes) -> None:
+        """Remember the fields before the value of a scalar int32 or double encoding, when
+        they depend on nothing but the data type (no diagnostic, not null)."""
+        value = shown.value
+        field = encoded.WhichOneof("kind")
+        if encoded.raw_diagnostic or encoded.is_null:
+            return
+        if field == "int32_value" and type(value) is int and -0x80000000 <= value <= 0x7FFFFFFF:
+            tail = _INT32_TAG + varint(value)
+        elif field == "double_value" and type(value) is float:
+            tail = _DOUBLE_TAG + _DOUBLE.pack(value)
+        else:
+            return
+        bare = pb.MxValue()
+        bare.CopyFrom(encoded)
+        bare.ClearField(field)
+        prefix = bare.SerializeToString() + tail[:1]
+        if prefix + tail[1:] == data:
+            self._scalar_prefixes[(shown.data_type, type(value))] = prefix
 
     def _encoded(self, shown: Projection) -> pb.MxValue:
         """The wire value of a projection; the last one is reused when the same immutable

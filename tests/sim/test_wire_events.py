@@ -179,6 +179,30 @@ async def test_fanned_out_data_changes_equal_events_built_field_by_field() -> No
     assert len(harness.of(items[3], DATA)) == 1  # another attribute: its initial value only
 
 
+async def test_scalar_values_written_from_a_learned_prefix_equal_the_encoding() -> None:
+    """Integer, double and float changes (the first encoded in full, the later ones from
+    the fields learned for the data type) carry exactly what ``encode`` makes."""
+    harness = Harness()
+    await harness.register()
+    cases: list[tuple[str, str, MxDataType, list[Any]]] = [
+        ("Types.Int", "Integer", MxDataType.INTEGER, [7, 0, -1, 2**31 - 1, -(2**31), 300, 1]),
+        ("Types.Double", "Double", MxDataType.DOUBLE, [0.5, -0.0, 1e300, -2.25, 3.0, 0.1]),
+        ("Types.Float", "Float", MxDataType.FLOAT, [0.5, -2.25, 1.0]),
+    ]
+    for reference, type_name, data_type, values in cases:
+        item = await harness.add(reference)
+        await harness.advise(item)
+        await harness.settle()
+        for value in values:
+            reply = await harness.write(item, value, type=type_name)
+            assert reply.protocol_status.code == pb.PROTOCOL_STATUS_CODE_OK
+            await harness.settle()
+            event = harness.of(item, DATA)[-1]
+            assert event.value == encode(value, data_type, False), (reference, value)
+            expected = encode(value, data_type, False).SerializeToString()
+            assert event.value.SerializeToString() == expected
+
+
 def test_numbered_changes_of_any_sequence_parse_to_the_right_events() -> None:
     """The hub writes field 8 of a whole change at once (from the table below 2**14, from
     the low bits and the rest above it): every event as generated, also for changes that
