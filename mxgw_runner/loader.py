@@ -613,9 +613,36 @@ class _Run:
                     doc, f"{body_ptr}/file", f"included file {file_value!r} is invalid (see above)"
                 )
             return (), target, empty
+        unused = sorted(set(overrides) - _variables_used(loaded))
+        if unused:
+            declared = ", ".join(sorted(map(str, loaded.scope.values))) or "none"
+            self.at(
+                doc,
+                f"{body_ptr}/vars/{unused[0]}",
+                f"include vars: {', '.join(map(repr, unused))} not used by {file_value!r} "
+                f"(its vars: {declared})",
+            )
         for name in loaded.saved - set(overrides):
             known[name] = V.UNKNOWN  # a save: inside the include is visible after it
         return loaded.steps, target, MappingProxyType(dict(loaded.scope.values))
+
+
+def _variables_used(loaded: _Loaded) -> set[str]:
+    """Names a loaded file declares or refers to, its own includes' steps included (a
+    variable given to an include may be meant for the file that one includes)."""
+    names = {str(name) for name in loaded.scope.values}
+    values: list[Any] = [loaded.data]
+    pending = list(loaded.steps)
+    while pending:
+        step = pending.pop()
+        values.append(dict(step.params))
+        pending.extend(step.steps)
+    for value in values:
+        try:
+            names.update(ref.name for _, ref in V.find_references(value) if ref.source == "var")
+        except V.TemplateError:
+            continue  # reported where the template is
+    return names
 
 
 def _has_refs(value: Any) -> bool:
