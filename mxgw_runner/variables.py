@@ -422,8 +422,12 @@ def split_assignment(text: str) -> tuple[str, Any]:
     """Parse a ``--var name=value`` argument; the value as a YAML scalar."""
     name, sep, raw = text.partition("=")
     name = name.strip()
-    if not sep or not re.fullmatch(_NAME, name):
-        raise VariableError(f"--var expects name=value, got {text.split('=')[0]!r}=...")
+    if not sep:  # the value is not echoed: it may be something only this shell should see
+        raise VariableError(f"{name!r}: expected name=value (like setpoint=40)")
+    if not re.fullmatch(_NAME, name):
+        raise VariableError(
+            f"{name!r}=...: a variable name is a letter or _, then letters, digits, _ or -"
+        )
     return name, parse_scalar(raw)
 
 
