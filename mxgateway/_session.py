@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -98,21 +98,23 @@ class EventStream(CallStream[Event]):
                     break
         return out
 
-    async def next_raw_batch(self) -> list[pb.MxEvent]:
-        """Like ``next_batch`` but the raw ``MxEvent`` messages, no typed event made (for a
-        consumer that dispatches on the message itself, as the scenario runner's recorder
-        does). Shares the stream's position like ``next_batch``."""
+    async def next_raw_batch(self) -> Sequence[pb.MxEvent]:
+        """Like ``next_batch`` but the raw ``MxEvent`` messages (the received message's own
+        repeated field, not copied), no typed event made: for a consumer that dispatches on
+        the message itself, as the scenario runner's recorder does. Shares the stream's
+        position like ``next_batch``."""
         typed = self._typed
+        out: Sequence[pb.MxEvent]
         if typed:
             out = [event.raw for event in typed]
             typed.clear()
         else:
             next_message = self._raw.next_message
-            out = list(await next_message())
-            while not out:
-                out = list(await next_message())
-        for raw in reversed(out):
-            event = event_from_proto(raw)
+            out = await next_message()  # type: ignore[assignment]
+            while not len(out):
+                out = await next_message()  # type: ignore[assignment]
+        for index in range(len(out) - 1, -1, -1):
+            event = event_from_proto(out[index])
             if event.__class__ is not ReplayGap:
                 self._last = event
                 break

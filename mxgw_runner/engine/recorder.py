@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -114,8 +114,15 @@ class RecordedEvent(ObservedEvent):
     first asked (recording decodes nothing). Events without a value: write and operation
     completes."""
 
-    __slots__ = ("_raw",)
-    _raw: Any
+    __slots__ = ("_messages", "_position")
+    _messages: Any
+    _position: int
+
+    @property
+    def _raw(self) -> Any:
+        """The ``MxEvent``: kept as its received batch and position, so a recorded event
+        holds no message object of its own (one object per event fewer for the collector)."""
+        return self._messages[self._position]
 
     def _client_event(self) -> Any:
         """The client's typed event for the message (made on each call)."""
@@ -206,7 +213,8 @@ def observe(event: Any, item: str, *, now_wall: datetime, now_mono: float) -> Ob
     recorded._arrival_monotonic = now_mono
     recorded._arrival_wall = now_wall
     recorded._worker_sequence = event.worker_sequence
-    recorded._raw = event.raw
+    recorded._messages = (event.raw,)
+    recorded._position = 0
     return recorded
 
 
@@ -327,7 +335,7 @@ class Recorder:
                 self._stream.cancel()
                 self._stream = None
 
-    def _take_all(self, raws: Iterable[Any]) -> None:
+    def _take_all(self, raws: Sequence[Any]) -> None:
         """Record messages received together: one clock reading and one wake-up for all, the
         alias looked up again only when the handles change, nothing decoded."""
         now_mono = time.monotonic()
@@ -344,7 +352,9 @@ class Recorder:
         # costs half a ``WhichOneof``).
         body = "on_data_change"
         body_as: Any = _BY_BODY[body]
+        position = -1
         for raw in raws:
+            position += 1
             if raw.HasField(body):
                 recorded_as = body_as
             else:
@@ -377,7 +387,8 @@ class Recorder:
             recorded._arrival_monotonic = now_mono
             recorded._arrival_wall = now_wall
             recorded._worker_sequence = sequence
-            recorded._raw = raw
+            recorded._messages = raws
+            recorded._position = position
             append(recorded)
             taken = True
         self.last_sequence = last
