@@ -55,7 +55,10 @@ def split_simulate(args: argparse.Namespace) -> None:
     value = args.simulate
     if value:
         path = Path(value)
-        if path.is_dir() or (path.is_file() and has_steps(path)):
+        # a missing file with nothing after it was meant as the scenario: say it is missing,
+        # not that no scenario was given
+        missing_scenario = not path.exists() and not args.paths
+        if path.is_dir() or (path.is_file() and has_steps(path)) or missing_scenario:
             args.paths.insert(0, value)
             args.simulate = ""
 

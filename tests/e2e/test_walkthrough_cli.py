@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -56,3 +57,11 @@ def test_an_unreachable_gateway_names_the_options_to_check() -> None:
     )
     assert "(--plaintext or --tls, --ca-file, --server-name-override)" in result.stdout
     assert "ERROR in 0 ms" not in result.stdout  # it never started: no duration to give
+
+
+def test_a_missing_scenario_after_simulate_is_said_to_be_missing(tmp_path: Path) -> None:
+    # it said "the following arguments are required: SCENARIO_OR_DIR"
+    result = run_cli("--simulate", "smoke.yml", cwd=tmp_path)
+    assert result.code == 2
+    assert "smoke.yml: no such file or directory" in result.stderr
+    assert "required" not in result.stderr
