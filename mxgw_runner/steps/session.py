@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from typing import Any
+
 from mxgw_runner.engine.cleanup import unwind_above
 from mxgw_runner.engine.context import engine_context
 from mxgw_runner.engine.outcomes import describe_error
@@ -35,6 +39,27 @@ def _fatal(exc: BaseException) -> bool:
     )
 
 
+async def _open(client: Any, name: str, budget: float, cleanup_budget: float) -> Any:
+    """OpenSession that never leaves a session behind when the run is interrupted.
+
+    A Ctrl-C or SIGTERM may land after the gateway opened the session but before its reply
+    arrived: nothing in the cleanup stack knows that session yet. The call is shielded, so
+    on cancellation the reply is still awaited (for the cleanup timeout at most) and the
+    session it names closed, before the cancellation goes on. A second Ctrl-C abandons that
+    wait, like any cleanup.
+    """
+    opening = asyncio.ensure_future(client.open_session(name, timeout=budget))
+    try:
+        return await asyncio.shield(opening)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            session = await asyncio.wait_for(opening, cleanup_budget)
+            await session.close("mxgw-run: interrupted while opening", timeout=cleanup_budget)
+        if not opening.done():
+            opening.cancel()
+        raise
+
+
 async def run_open_session(ctx: StepContext) -> StepOutcome:
     """OpenSession, then start recording its events before any other step runs."""
     rc = engine_context(ctx)
@@ -42,7 +67,7 @@ async def run_open_session(ctx: StepContext) -> StepOutcome:
         raise StepUsageError("a session is already open: close-session it first")
     client = await rc.client()
     name = ctx.params.get("client-session-name") or f"mxgw-run: {ctx.scenario.name}"
-    session = await client.open_session(str(name), timeout=ctx.timeout)
+    session = await _open(client, str(name), ctx.timeout, rc.cleanup_timeout)
     state = SessionState(session)
     state.recorder = Recorder(
         lambda after: session.events(after, batch=True, max_batch_delay=0.0),

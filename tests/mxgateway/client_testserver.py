@@ -61,6 +61,8 @@ class GatewayServicer(pb_grpc.MxAccessGatewayServicer):
         self.requests: list[Any] = []
         self.handlers: dict[int, Handler] = {}
         self.invoke_delay = 0.0
+        self.open_delay = 0.0
+        self.opening = asyncio.Event()
         self.invoked = asyncio.Event()
         self.events: list[pb.MxEvent] = []
         self.hold_stream_open = True
@@ -104,6 +106,9 @@ class GatewayServicer(pb_grpc.MxAccessGatewayServicer):
     ) -> pb.OpenSessionReply:
         await self._auth("OpenSession", context)
         self.requests.append(request)
+        self.opening.set()
+        if self.open_delay:
+            await asyncio.sleep(self.open_delay)
         return pb.OpenSessionReply(
             session_id=SESSION_ID,
             backend_name="test-worker",
