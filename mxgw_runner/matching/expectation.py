@@ -115,27 +115,27 @@ class EventExpectation:
     def explain(self, event: ObservedEvent, ctx: MatchContext) -> str:
         """Each part of the event against the expectation.
 
-        For example ``value 41.7 not within 0.5 of 42.5; quality good ok``.
+        For example ``value 41.7 not within 0.5 of 42.5; quality good as expected``.
         """
         parts = []
         if self.value is not None:
             if self.value.matches(event.value):
-                parts.append(f"value {format_value(event.value)} ok")
+                parts.append(f"value {format_value(event.value)} as expected")
             else:
                 parts.append(f"value {self.value.explain(event.value)}")
         if self.quality is not None:
             if self.quality.matches(event.quality):
-                parts.append(f"quality {self.quality.describe()} ok")
+                parts.append(f"quality {self.quality.describe()} as expected")
             else:
                 parts.append(self.quality.explain(event.quality))
         if self.status is not None:
             if self.status.matches(event.statuses):
-                parts.append(f"status {self.status.describe()} ok")
+                parts.append(f"status {self.status.describe()} as expected")
             else:
                 parts.append(self.status.explain(event.statuses))
         if self.timestamp is not None:
             if self.timestamp.matches(event.source_timestamp, ctx):
-                parts.append("timestamp ok")
+                parts.append("timestamp as expected")
             else:
                 parts.append(self.timestamp.explain(event.source_timestamp, ctx))
         return "; ".join(parts) if parts else "matches"

@@ -88,7 +88,7 @@ def sample_run() -> RunResult:
                 message="no matching data-change of pv among 1\x00",
                 timeline=[event, refused],
                 closest=event,
-                closest_explanation="value 41.7 not within 0.5 of 42.5; quality good ok",
+                closest_explanation="value 41.7 not within 0.5 of 42.5; quality good as expected",
             ),
             StepResult(4, "close-session", "", 25, status=Outcome.SKIPPED),
             StepResult(
