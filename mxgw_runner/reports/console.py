@@ -277,11 +277,13 @@ class ConsoleReporter:
         checks = run.check_counts()
         total_checks = sum(checks.values())
         if total_checks:
-            shown = [f"{checks[str(o)]} {o}" for o in Outcome if checks[str(o)]]
+            shown = [_count_of(checks[str(o)], o) for o in Outcome if checks[str(o)]]
             plural = "s" if total_checks != 1 else ""
             self._write(f"{total_checks} check{plural}: " + ", ".join(shown))
         counts = run.counts()
-        parts = [f"{counts[str(o)]} {o}" for o in Outcome if counts[str(o)] or o == Outcome.PASSED]
+        parts = [
+            _count_of(counts[str(o)], o) for o in Outcome if counts[str(o)] or o == Outcome.PASSED
+        ]
         total = sum(counts.values())
         line = f"{total} scenario{'s' if total != 1 else ''}: " + ", ".join(parts)
         cleanup = sum(1 for s in run.scenarios if s.cleanup_failed)
@@ -292,6 +294,12 @@ class ConsoleReporter:
         if exit_code is not None:
             line += f" (exit code {exit_code})"
         self._write(line)
+
+
+def _count_of(count: int, outcome: Outcome) -> str:
+    """``3 passed``, ``1 error``, ``2 errors`` (the one outcome that is a noun)."""
+    plural = "s" if outcome == Outcome.ERROR and count != 1 else ""
+    return f"{count} {outcome}{plural}"
 
 
 class LiveLine:

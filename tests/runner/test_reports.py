@@ -311,3 +311,13 @@ def test_console_nested_steps_are_indented() -> None:
 )
 def test_safe_endpoint_drops_credentials(endpoint: str | None, safe: str | None) -> None:
     assert safe_endpoint(endpoint) == safe
+
+
+def test_summary_says_errors_in_the_plural() -> None:
+    run = RunResult(tool_version="0", start=datetime(2026, 1, 1, tzinfo=UTC))
+    for name in ("a", "b"):
+        scenario = ScenarioResult(file=f"{name}.yaml", name=name, status=Outcome.ERROR)
+        run.scenarios.append(scenario)
+    stream = io.StringIO()
+    ConsoleReporter(stream).summary(run, exit_code=3)
+    assert stream.getvalue().splitlines()[-1] == "2 scenarios: 0 passed, 2 errors (exit code 3)"
