@@ -228,7 +228,9 @@ def test_failure_reports_the_closest_event_with_an_explanation() -> None:
     assert result.status == "failed"
     assert result.closest is not None
     assert result.closest.index == 1
-    assert result.closest.explanation == "value 41.7 not within 0.5 of 42.5; quality good as expected"
+    assert result.closest.explanation == (
+        "value 41.7 not within 0.5 of 42.5; quality good as expected"
+    )
     assert result.candidates == 3
 
 
