@@ -14,8 +14,6 @@ to :data:`~mxgw_runner.yamlsource.MAX_DEPTH`, at most
 from __future__ import annotations
 
 import bisect
-import csv
-import io
 import os
 from collections.abc import Mapping, MutableSet, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +23,7 @@ from types import MappingProxyType
 from typing import Any
 
 from mxgw_runner import variables as V
+from mxgw_runner.csvrows import MAX_CSV_ROWS, CsvProblem, parse_rows
 from mxgw_runner.durations import DurationError, parse_duration
 from mxgw_runner.errors import Diagnostic, ScenarioError
 from mxgw_runner.model import Location, Scenario, Step, Timeouts
@@ -45,8 +44,6 @@ ROW_TEMPLATE_STEPS = frozenset({"check-items"})
 ROW_TEMPLATE_KEYS = ("item", "alias", "value", "quality")
 #: Deepest chain of ``include`` steps.
 MAX_INCLUDE_DEPTH = 8
-#: Most rows read from a ``for-each`` CSV file.
-MAX_CSV_ROWS = 100_000
 
 __all__ = [
     "MAX_CSV_ROWS",
@@ -532,49 +529,10 @@ class _Run:
                 where = f" line {d.line}" if d.line else ""
                 self.at(doc, pointer, f"CSV file {written!r}{where}: {d.message}")
             return None
-        # strict: a quote left open swallows the rest of the file into one cell otherwise
-        reader = csv.reader(io.StringIO(text), strict=True)
         try:
-            header = next(reader, None)
-            if not header or not any(h.strip() for h in header):
-                self.at(doc, pointer, f"CSV file {written!r} needs a header row naming its columns")
-                return None
-            columns = [h.strip() for h in header]
-            if len(columns) == 1 and ";" in columns[0]:
-                self.at(
-                    doc,
-                    pointer,
-                    f"CSV file {written!r} line 1: one column named {columns[0]!r}; "
-                    "cells must be separated by commas, not semicolons",
-                )
-                return None
-            dupes = sorted({c for c in columns if columns.count(c) > 1})
-            if dupes:
-                self.at(doc, pointer, f"CSV file {written!r} repeats column(s) {', '.join(dupes)}")
-                return None
-            rows: list[Any] = []
-            for number, cells in enumerate(reader, start=2):
-                if not any(c.strip() for c in cells):
-                    continue
-                if len(cells) > len(columns):
-                    self.at(
-                        doc,
-                        pointer,
-                        f"CSV file {written!r} line {number}: "
-                        f"{len(cells)} cells for {len(columns)} columns",
-                    )
-                    return None
-                cells += [""] * (len(columns) - len(cells))
-                rows.append({c: V.parse_scalar(v) for c, v in zip(columns, cells, strict=True)})
-                if len(rows) > MAX_CSV_ROWS:
-                    self.at(doc, pointer, f"CSV file {written!r} has more than {MAX_CSV_ROWS} rows")
-                    return None
-            return rows
-        except csv.Error as exc:
-            message = str(exc)
-            if message == "unexpected end of data":
-                message = 'a quoted cell (") is still open at the end of the file'
-            self.at(doc, pointer, f"CSV file {written!r} line {reader.line_num}: {message}")
+            return parse_rows(text, written)
+        except CsvProblem as exc:
+            self.at(doc, pointer, str(exc))
             return None
 
     def include(
