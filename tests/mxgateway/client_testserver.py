@@ -17,6 +17,7 @@ import grpc
 import pytest
 import trustme
 
+from mxgateway import GatewayClient, Session
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
 from mxgateway.generated import mxaccess_gateway_pb2_grpc as pb_grpc
 from mxgateway.generated import mxgw_extensions_pb2 as ext
@@ -355,6 +356,18 @@ async def plain_gateway() -> AsyncIterator[RunningGateway]:
 def api_key() -> str:
     """The key the test gateways accept."""
     return API_KEY
+
+
+@pytest.fixture
+async def session(gateway: RunningGateway) -> AsyncIterator[Session]:
+    """A client connected to ``gateway`` and a session open on it, closed afterwards."""
+    async with (
+        await GatewayClient.connect(
+            endpoint=gateway.endpoint, api_key=API_KEY, plaintext=True
+        ) as client,
+        await client.open_session(client_session_name="client-tests") as opened,
+    ):
+        yield opened
 
 
 async def wait_for(event: asyncio.Event, what: str, limit: float = 5.0) -> None:

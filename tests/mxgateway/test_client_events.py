@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from client_testserver import API_KEY, RunningGateway, wait_for
@@ -85,17 +84,6 @@ def mixed_events() -> list[pb.MxEvent]:
             ),
         ),
     ]
-
-
-@pytest.fixture
-async def session(gateway: RunningGateway) -> AsyncIterator[Session]:
-    async with (
-        await GatewayClient.connect(
-            endpoint=gateway.endpoint, api_key=API_KEY, plaintext=True
-        ) as client,
-        await client.open_session(client_session_name="events") as session,
-    ):
-        yield session
 
 
 async def test_typed_events_in_order(gateway: RunningGateway, session: Session) -> None:

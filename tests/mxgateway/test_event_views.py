@@ -3,8 +3,6 @@ over a whole received message without waiting."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from client_testserver import API_KEY, RunningGateway
 
@@ -23,17 +21,6 @@ def change(seq: int, value: object = 1.5) -> pb.MxEvent:
         worker_sequence=seq,
         on_data_change=pb.OnDataChangeEvent(),
     )
-
-
-@pytest.fixture
-async def session(gateway: RunningGateway) -> AsyncIterator[Session]:
-    async with (
-        await GatewayClient.connect(
-            endpoint=gateway.endpoint, api_key=API_KEY, plaintext=True
-        ) as client,
-        await client.open_session(client_session_name="views") as session,
-    ):
-        yield session
 
 
 def test_an_event_is_a_read_only_view_equal_by_message() -> None:
