@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
 
 from benchmarks._common import Result, bench_parser, interleaved, median, print_results, rate
 from benchmarks._replay import replay_server
-from mxgateway import GatewayClient
+from mxgateway import EventStream, GatewayClient
 from mxgateway.generated import mxaccess_gateway_pb2 as pb
 from mxgateway.generated import mxaccess_gateway_pb2_grpc as pb_grpc
 from mxgateway.generated import mxgw_extensions_pb2 as ext
@@ -66,47 +67,63 @@ async def raw_stream(endpoint: str, count: int, *, batches: bool) -> float:
     return elapsed
 
 
-async def typed_stream(
-    endpoint: str, count: int, *, batches: bool, cpu: list[float] | None = None
+async def _timed_typed(
+    endpoint: str,
+    count: int,
+    consume: Callable[[EventStream], Awaitable[int]],
+    what: str,
+    *,
+    batches: bool,
+    cpu: list[float] | None,
 ) -> float:
-    """Seconds for ``Session.events()`` to yield ``count`` typed events (``cpu`` gets this
-    process's CPU seconds for them: steadier than wall time on a busy machine)."""
+    """Seconds for ``consume`` to take ``count`` typed events from a session's stream
+    (``cpu`` gets this process's CPU seconds for them: steadier than wall time on a busy
+    machine)."""
     async with await GatewayClient.connect(endpoint, plaintext=True) as client:
         session = await client.open_session(_name(count))
-        received = 0
         started = time.perf_counter()
         cpu_started = time.process_time()
         async with session.events(batch=batches) as stream:
-            async for _ in stream:
-                received += 1
+            received = await consume(stream)
         elapsed = time.perf_counter() - started
         if cpu is not None:
             cpu.append(time.process_time() - cpu_started)
         await session.close()
     if received != count:
-        raise RuntimeError(f"typed stream gave {received} events, expected {count}")
+        raise RuntimeError(f"{what} gave {received} events, expected {count}")
     return elapsed
+
+
+async def _one_by_one(stream: EventStream) -> int:
+    received = 0
+    async for _ in stream:
+        received += 1
+    return received
+
+
+async def _by_message(stream: EventStream) -> int:
+    received = 0
+    async for batch in stream.batches():
+        for _ in batch:
+            received += 1
+    return received
+
+
+async def typed_stream(
+    endpoint: str, count: int, *, batches: bool, cpu: list[float] | None = None
+) -> float:
+    """Seconds for ``Session.events()`` to yield ``count`` typed events, one at a time."""
+    return await _timed_typed(
+        endpoint, count, _one_by_one, "typed stream", batches=batches, cpu=cpu
+    )
 
 
 async def typed_batches(endpoint: str, count: int, cpu: list[float] | None = None) -> float:
     """Seconds for ``Session.events(batch=True).batches()`` to hand over ``count`` typed
     events, a list per received message (the way to read for throughput)."""
-    async with await GatewayClient.connect(endpoint, plaintext=True) as client:
-        session = await client.open_session(_name(count))
-        received = 0
-        started = time.perf_counter()
-        cpu_started = time.process_time()
-        async with session.events(batch=True) as stream:
-            async for batch in stream.batches():
-                for _ in batch:
-                    received += 1
-        elapsed = time.perf_counter() - started
-        if cpu is not None:
-            cpu.append(time.process_time() - cpu_started)
-        await session.close()
-    if received != count:
-        raise RuntimeError(f"typed batches gave {received} events, expected {count}")
-    return elapsed
+    return await _timed_typed(
+        endpoint, count, _by_message, "typed batches", batches=True, cpu=cpu
+    )
 
 
 async def recorder_stream(endpoint: str, count: int, cpu: list[float] | None = None) -> float:
