@@ -46,6 +46,7 @@ from mxgateway._events import (
     WriteComplete,
     event_from_proto,
 )
+from mxgateway._eventstream import EventStream
 from mxgateway._options import UNSET, ClientOptions, InvalidOptionsError
 from mxgateway._quality import Quality, QualityClass, QualityLimit
 from mxgateway._results import (
@@ -55,7 +56,7 @@ from mxgateway._results import (
     SubscribeResult,
     WriteEntry,
 )
-from mxgateway._session import EventStream, Session
+from mxgateway._session import Session
 from mxgateway._status import MxStatus, MxStatusCategory, MxStatusSource
 from mxgateway._streams import CallStream
 from mxgateway._types import MxDataType, ValueType, parse_type_name, type_names
